@@ -1,0 +1,3 @@
+module aiocpp/bench/peers/go
+
+go 1.19

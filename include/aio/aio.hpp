@@ -1,0 +1,12 @@
+// Everything in aiocpp's core: include this one header (like `import asyncio`).
+#pragma once
+
+#include "aio/coro.hpp"
+#include "aio/debug.hpp"
+#include "aio/exceptions.hpp"
+#include "aio/executor.hpp"
+#include "aio/future.hpp"
+#include "aio/loop.hpp"
+#include "aio/runners.hpp"
+#include "aio/sleep.hpp"
+#include "aio/task.hpp"

@@ -1,0 +1,59 @@
+// Per-thread size-class free lists for coroutine frames and task states (not user API).
+#pragma once
+
+#include <cstddef>
+#include <new>
+
+#include "aio/config.hpp"
+
+namespace aio::detail {
+
+// Blocks carry no header: the size comes back through sized delete. A block freed on
+// another thread joins that thread's free list, which is safe because size classes are
+// the same everywhere and slabs are never returned to the system.
+inline constexpr std::size_t kFrameGranule = 32;
+inline constexpr std::size_t kFrameClasses = 64;  // blocks up to 2 KiB; larger use new
+
+struct FreeBlock {
+    FreeBlock* next;
+};
+
+struct FrameCache {
+    FreeBlock* heads[kFrameClasses] = {};
+};
+
+inline thread_local FrameCache tl_frame_cache;
+
+void* frame_refill(std::size_t cls);  // carves a slab for one class; returns a block
+
+inline void* frame_alloc(std::size_t n) {
+#if AIOCPP_PLAIN_ALLOC
+    return ::operator new(n);
+#else
+    std::size_t cls = (n + kFrameGranule - 1) / kFrameGranule;
+    if (cls >= kFrameClasses) return ::operator new(n);
+    FreeBlock*& head = tl_frame_cache.heads[cls];
+    if (FreeBlock* b = head) {
+        head = b->next;
+        return b;
+    }
+    return frame_refill(cls);
+#endif
+}
+
+inline void frame_free(void* p, std::size_t n) noexcept {
+#if AIOCPP_PLAIN_ALLOC
+    ::operator delete(p, n);
+#else
+    std::size_t cls = (n + kFrameGranule - 1) / kFrameGranule;
+    if (cls >= kFrameClasses) {
+        ::operator delete(p, n);
+        return;
+    }
+    auto* b = static_cast<FreeBlock*>(p);
+    b->next = tl_frame_cache.heads[cls];
+    tl_frame_cache.heads[cls] = b;
+#endif
+}
+
+}  // namespace aio::detail

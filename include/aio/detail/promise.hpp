@@ -1,0 +1,72 @@
+// Promise bookkeeping shared by every aiocpp coroutine: the async stack and the
+// trampoline used where symmetric transfer is not a tail call (not user API).
+#pragma once
+
+#include <coroutine>
+#include <exception>
+#include <source_location>
+
+#include "aio/config.hpp"
+#include "aio/detail/frame_alloc.hpp"
+
+namespace aio::detail {
+
+class TaskBase;
+
+/// The task whose step is running on this thread (asyncio.current_task()).
+inline thread_local TaskBase* tl_current_task = nullptr;
+
+/// Pending transfer when AIOCPP_TAIL_CALL_TRANSFER is 0: instead of resuming the next
+/// coroutine from inside the previous one (growing the stack), the transfer is parked
+/// here and the task step resumes it after the previous `resume()` returned.
+inline thread_local std::coroutine_handle<> tl_trampoline{};
+
+/// The value for await_suspend to return when handing control to `next`.
+inline std::coroutine_handle<> transfer_to(std::coroutine_handle<> next) noexcept {
+#if AIOCPP_TAIL_CALL_TRANSFER
+    return next;
+#else
+    tl_trampoline = next;
+    return std::noop_coroutine();
+#endif
+}
+
+/// Resumes `h` and then every transfer parked on the trampoline. Every place that
+/// resumes a task's coroutine goes through here, so both transfer modes link together.
+inline void resume_chain(std::coroutine_handle<> h) {
+    h.resume();
+    while (tl_trampoline) {
+        std::coroutine_handle<> next = tl_trampoline;
+        tl_trampoline = {};
+        next.resume();
+    }
+}
+
+/// Whether debug checks are on in this process (AIOCPP_DEBUG=1 or a debug loop ran).
+bool debug_enabled() noexcept;
+
+/// Reports a coroutine that was created and destroyed without ever running.
+void report_never_awaited(const std::source_location& where) noexcept;
+
+/// First base of every aiocpp promise. The frame layout puts the promise right after the
+/// resume/destroy pointers, so any of our handles can be viewed as a PromiseBase (the
+/// promise types assert an alignment of at most 16 so that offset is the same for all).
+struct PromiseBase {
+    /// The awaiting coroutine: the parent link of the async stack.
+    std::coroutine_handle<> continuation_{};
+    std::exception_ptr error_{};
+    /// The coroutine function (its name and line) from the promise's defaulted argument.
+    std::source_location where_;
+    bool started_ = false;
+
+    explicit PromiseBase(std::source_location where) noexcept : where_(where) {}
+
+    static PromiseBase& of(std::coroutine_handle<> h) noexcept {
+        return std::coroutine_handle<PromiseBase>::from_address(h.address()).promise();
+    }
+
+    static void* operator new(std::size_t n) { return frame_alloc(n); }
+    static void operator delete(void* p, std::size_t n) noexcept { frame_free(p, n); }
+};
+
+}  // namespace aio::detail

@@ -1,0 +1,65 @@
+// Timer nodes and the loop's 4-ary timer heap (not user API).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+namespace aio {
+/// The loop's clock; `EventLoop::time()` reads it (or the test loop's virtual time).
+using Clock = std::chrono::steady_clock;
+}  // namespace aio
+
+namespace aio::detail {
+
+/// A timer registration. It lives inside whoever waits (a sleeping frame, a callback
+/// handle, a timeout scope) and records its heap slot, so cancel and reschedule are
+/// O(log n) and no heap entry can outlive its owner.
+struct TimerNode {
+    static constexpr std::uint32_t kNotQueued = 0xffffffffu;
+    Clock::time_point when{};
+    std::uint64_t seq = 0;  // scheduling order: equal deadlines fire in this order
+    std::uint32_t index = kNotQueued;
+    void (*fire)(TimerNode*) = nullptr;
+
+    [[nodiscard]] bool queued() const noexcept { return index != kNotQueued; }
+};
+
+/// Min-heap of 16-byte {deadline, node} entries, four children per slot (shallower and
+/// more cache-friendly than a binary heap).
+class TimerHeap {
+public:
+    void push(TimerNode* node);
+    void erase(TimerNode* node) noexcept;
+    void reschedule(TimerNode* node, Clock::time_point when);
+    [[nodiscard]] bool empty() const noexcept { return heap_.empty(); }
+    [[nodiscard]] std::size_t size() const noexcept { return heap_.size(); }
+    [[nodiscard]] TimerNode* top() const noexcept { return heap_.front().node; }
+    /// Removes and returns the earliest node if it is due at `now`, else nullptr.
+    TimerNode* pop_due(Clock::time_point now) noexcept;
+    /// Every queued node, in no particular order (for leak reports).
+    template <class F>
+    void for_each(F&& f) const {
+        for (const Entry& e : heap_) f(e.node);
+    }
+
+private:
+    struct Entry {
+        std::int64_t when;  // ns since the clock's epoch, compared without touching the node
+        TimerNode* node;
+    };
+    static bool less(const Entry& a, const Entry& b) noexcept {
+        return a.when < b.when || (a.when == b.when && a.node->seq < b.node->seq);
+    }
+    void place(std::uint32_t i, Entry e) noexcept {
+        heap_[i] = e;
+        e.node->index = i;
+    }
+    void sift_up(std::uint32_t i, Entry e) noexcept;
+    void sift_down(std::uint32_t i, Entry e) noexcept;
+
+    std::vector<Entry> heap_;
+    std::uint64_t next_seq_ = 0;
+};
+
+}  // namespace aio::detail

@@ -1,0 +1,77 @@
+#include "aio/exceptions.hpp"
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <memory>
+#include <typeinfo>
+
+namespace aio {
+
+IncompleteReadError::IncompleteReadError(std::string partial, std::size_t expected)
+    : Error(std::to_string(partial.size()) + " bytes read on a total of " +
+            std::to_string(expected) + " expected bytes"),
+      partial_(std::move(partial)),
+      expected_(expected) {}
+
+ExceptionGroup::ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
+    : Error(message + " (" + std::to_string(exceptions.size()) + " sub-exception" +
+            (exceptions.size() == 1 ? "" : "s") + ")"),
+      message_(std::move(message)),
+      exceptions_(std::move(exceptions)) {}
+
+const ExceptionGroup* ExceptionGroup::as_group(const std::exception_ptr& e) noexcept {
+    try {
+        std::rethrow_exception(e);
+    } catch (const ExceptionGroup& g) {
+        // exception_ptr keeps the object alive; the caller holds `e`.
+        return &g;
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+bool is_cancelled(const std::exception_ptr& e) noexcept {
+    if (!e) return false;
+    try {
+        std::rethrow_exception(e);
+    } catch (const CancelledError&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+void rethrow_if_cancelled() {
+    try {
+        throw;
+    } catch (const CancelledError&) {
+        throw;
+    } catch (...) {
+    }
+}
+
+namespace {
+std::string demangle(const char* name) {
+    int status = 0;
+    std::unique_ptr<char, decltype(&std::free)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status),
+                                                     &std::free);
+    return status == 0 && out ? std::string(out.get()) : std::string(name);
+}
+}  // namespace
+
+std::string describe(const std::exception_ptr& e) {
+    if (!e) return "no exception";
+    try {
+        std::rethrow_exception(e);
+    } catch (const CancelledError& c) {
+        return c.message().empty() ? "aio::CancelledError" : "aio::CancelledError: " + c.message();
+    } catch (const std::exception& x) {
+        return demangle(typeid(x).name()) + ": " + x.what();
+    } catch (...) {
+        const std::type_info* t = abi::__cxa_current_exception_type();
+        return t ? demangle(t->name()) + " (not derived from std::exception)" : "unknown exception";
+    }
+}
+
+}  // namespace aio
