@@ -10,3 +10,7 @@
 #include "aio/runners.hpp"
 #include "aio/sleep.hpp"
 #include "aio/task.hpp"
+#include "aio/taskgroups.hpp"
+#include "aio/tasks.hpp"
+#include "aio/timeouts.hpp"
+#include "aio/outcome.hpp"

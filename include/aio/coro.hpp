@@ -154,4 +154,19 @@ struct is_coro<Coro<T>> : std::true_type {};
 template <class T>
 inline constexpr bool is_coro_v = detail::is_coro<std::remove_cvref_t<T>>::value;
 
+namespace detail {
+template <class A>
+decltype(auto) get_awaiter(A&& a) {
+    if constexpr (requires { std::forward<A>(a).operator co_await(); }) {
+        return std::forward<A>(a).operator co_await();
+    } else {
+        return std::forward<A>(a);
+    }
+}
+}  // namespace detail
+
+/// The type `co_await std::declval<A>()` produces.
+template <class A>
+using await_result_t = decltype(detail::get_awaiter(std::declval<A>()).await_resume());
+
 }  // namespace aio
