@@ -52,6 +52,8 @@ public:
     void enter();
     /// Waits for the children (after the body ended with `error`, null on success) and
     /// raises what CPython's __aexit__ would raise.
+    /// Cancellation: Cancel-safe: a cancel while waiting cancels the children, which are
+    /// still awaited before CancelledError propagates.
     [[nodiscard]] Coro<> exit(std::exception_ptr error);
 
 private:

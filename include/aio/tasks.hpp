@@ -363,7 +363,9 @@ public:
         State* s_;
     };
 
-    /// The next completed task, or nullopt when all were yielded.
+    /// The next completed task, or nullopt when all were yielded; TimeoutError once the
+    /// timeout has passed.
+    /// Cancellation: Cancel-safe: a completed task is never lost by a cancelled next().
     [[nodiscard]] NextAwaiter next() { return NextAwaiter(state_.get()); }
 
 private:
