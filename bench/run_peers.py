@@ -5,7 +5,7 @@ Each benchmark program takes `WORKLOAD N` and prints one JSON line; see bench/pe
 Standard library only. Example:
 
     python3 bench/run_peers.py --quick
-    python3 bench/run_peers.py --ours build/bench/bench_core --json-out results.jsonl
+    python3 bench/run_peers.py --ours build/release/bench/bench_core --json-out results.jsonl
 """
 import argparse
 import json

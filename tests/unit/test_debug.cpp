@@ -1,0 +1,85 @@
+#include "aio/debug.hpp"
+
+#include <thread>
+
+#include "aio/sleep.hpp"
+#include "aio/task.hpp"
+#include "test_loop.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+aio::Coro<> blocking_handler() {
+    // The classic mistake: a blocking sleep inside a coroutine.
+    std::this_thread::sleep_for(20ms);
+    co_return;
+}
+aio::Coro<int> waits_forever() {
+    co_await aio::sleep(1h);
+    co_return 1;
+}
+aio::Coro<int> outer_waiter(aio::Task<int> inner) { co_return co_await inner; }
+}  // namespace
+
+AIO_TEST(Debug, SlowStepIsReportedWithTaskAndCoroutineName) {
+    auto& l = aio::get_running_loop();
+    l.set_debug(true);
+    l.slow_callback_duration = 5ms;
+    auto t = aio::create_task(blocking_handler(), "slow-one");
+    co_await t;
+    l.set_debug(false);
+    auto reports = loop.take_reports();
+    CO_ASSERT_FALSE(reports.empty());
+    EXPECT_NE(reports[0].message.find("Executing task slow-one took"), std::string::npos) << reports[0].message;
+    EXPECT_NE(reports[0].where.find("blocking_handler"), std::string::npos) << reports[0].where;
+}
+
+AIO_TEST(Debug, DumpTasksShowsTheTreeAndCallChains) {
+    auto inner = aio::create_task(waits_forever(), "inner");
+    auto outer = aio::create_task(outer_waiter(inner), "outer");
+    co_await aio::sleep(0ms);
+    std::string text = aio::format_tasks();
+    EXPECT_NE(text.find("outer [Task]"), std::string::npos) << text;
+    EXPECT_NE(text.find("inner [sleep]"), std::string::npos) << text;
+    EXPECT_NE(text.find("waits_forever"), std::string::npos) << text;
+    EXPECT_LT(text.find("outer"), text.find("inner")) << text;  // inner is shown under outer
+    outer.cancel();
+    EXPECT_THROW(co_await outer, aio::CancelledError);
+    EXPECT_TRUE(inner.cancelled());
+}
+
+AIO_TEST(Debug, SwallowedCancellationIsReportedInDebugMode) {
+    auto& l = aio::get_running_loop();
+    l.set_debug(true);
+    auto t = aio::create_task([]() -> aio::Coro<> {
+        try {
+            co_await aio::sleep(1h);
+        } catch (const aio::CancelledError&) {
+            // swallowed without uncancel()
+        }
+    }(), "swallower");
+    co_await aio::sleep(0ms);
+    t.cancel();
+    co_await t;
+    l.set_debug(false);
+    auto reports = loop.take_reports();
+    CO_ASSERT_EQ(reports.size(), 1u);
+    EXPECT_NE(reports[0].message.find("swallowed a cancellation"), std::string::npos);
+    EXPECT_EQ(reports[0].task, "swallower");
+}
+
+TEST(DebugClose, PendingTasksAtCloseAreReportedAndFreed) {
+    std::vector<aio::ExceptionContext> reports;
+    {
+        aio::EventLoop l(true);
+        l.set_exception_handler([&](aio::EventLoop&, const aio::ExceptionContext& c) { reports.push_back(c); });
+        aio::detail::tl_running_loop = &l;
+        aio::create_task(waits_forever(), "left-behind");
+        aio::detail::tl_running_loop = nullptr;
+        l.run_once(false);
+        l.close();
+    }
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_EQ(reports[0].message, "Task was destroyed but it is pending!");
+    EXPECT_EQ(reports[0].task, "left-behind");
+}

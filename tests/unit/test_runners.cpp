@@ -1,0 +1,92 @@
+#include "aio/runners.hpp"
+
+#include <csignal>
+#include <cstdio>
+
+#include "aio/sleep.hpp"
+#include "aio/task.hpp"
+#include "aio/executor.hpp"
+#include "test_loop.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+aio::Coro<int> answer() {
+    co_await aio::sleep(0ms);
+    co_return 42;
+}
+}  // namespace
+
+TEST(Run, ReturnsTheMainResult) { EXPECT_EQ(aio::run(answer()), 42); }
+
+TEST(Run, PropagatesTheMainException) {
+    auto failing = []() -> aio::Coro<> {
+        co_await aio::sleep(0ms);
+        throw std::runtime_error("main failed");
+    };
+    EXPECT_THROW(aio::run(failing()), std::runtime_error);
+}
+
+TEST(Run, InsideARunningLoopIsAnError) {
+    auto nested = []() -> aio::Coro<std::string> {
+        auto inner = answer();
+        try {
+            aio::run(std::move(inner));
+        } catch (const aio::RuntimeError& e) {
+            co_return e.what();
+        }
+        co_return "no error";
+    };
+    EXPECT_EQ(aio::run(nested()), "RuntimeError: aio::run() cannot be called from a running event loop");
+}
+
+TEST(Run, LeftoverTasksAreCancelledAndAwaitedAtExit) {
+    bool cleaned = false;
+    auto main = [&]() -> aio::Coro<> {
+        aio::create_task([&]() -> aio::Coro<> {
+            try {
+                co_await aio::sleep(1h);
+            } catch (const aio::CancelledError&) {
+                cleaned = true;
+                throw;
+            }
+        });
+        co_await aio::sleep(0ms);
+    };
+    aio::run(main());
+    EXPECT_TRUE(cleaned);
+}
+
+TEST(Run, DefaultExecutorIsShutDown) {
+    auto main = []() -> aio::Coro<int> { co_return co_await aio::to_thread([] { return 5; }); };
+    EXPECT_EQ(aio::run(main()), 5);
+}
+
+TEST(Runner, RunsSeveralCoroutinesOnOneLoop) {
+    aio::Runner runner;
+    EXPECT_EQ(runner.run(answer()), 42);
+    EXPECT_EQ(runner.run(answer()), 42);
+    runner.close();
+    EXPECT_THROW(runner.run(answer()), aio::RuntimeError);
+}
+
+namespace {
+void interrupted_program() {
+    auto main = []() -> aio::Coro<> {
+        try {
+            ::raise(SIGINT);  // as if Ctrl-C was pressed
+            co_await aio::sleep(1h);
+        } catch (const aio::CancelledError&) {
+            std::fputs("cleanup ran\n", stderr);
+            throw;
+        }
+    };
+    aio::run(main());
+    std::fputs("run() returned normally\n", stderr);
+    std::exit(0);
+}
+}  // namespace
+
+TEST(Run, CtrlCCancelsMainRunsCleanupAndDiesOfSigint) {
+    EXPECT_EXIT(interrupted_program(), ::testing::KilledBySignal(SIGINT), "cleanup ran");
+}
