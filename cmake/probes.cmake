@@ -9,13 +9,15 @@ if(CMAKE_BUILD_TYPE)
   string(TOUPPER "${CMAKE_BUILD_TYPE}" _aio_bt)
   string(APPEND _aio_probe_flags " ${CMAKE_CXX_FLAGS_${_aio_bt}}")
 endif()
+set(_aio_probe_link "")
 if(AIOCPP_SANITIZE)
   string(APPEND _aio_probe_flags " -fsanitize=${AIOCPP_SANITIZE}")
+  set(_aio_probe_link "-fsanitize=${AIOCPP_SANITIZE}")
 endif()
 try_run(_aio_tail_run _aio_tail_compile
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/probe_tail_call.cpp
   CMAKE_FLAGS "-DCMAKE_CXX_FLAGS=${_aio_probe_flags}"
-  LINK_OPTIONS $<$<BOOL:${AIOCPP_SANITIZE}>:-fsanitize=${AIOCPP_SANITIZE}>
+  LINK_OPTIONS ${_aio_probe_link}
   CXX_STANDARD 20
   RUN_OUTPUT_VARIABLE _aio_tail_out)
 if(_aio_tail_compile AND "${_aio_tail_run}" STREQUAL "0")

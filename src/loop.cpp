@@ -310,18 +310,12 @@ void EventLoop::run_forever() {
 void EventLoop::close() {
     if (running_) throw RuntimeError("RuntimeError: Cannot close a running event loop");
     if (closed_) return;
-    // Empty the ready queue first: callbacks lose the loop's reference, tasks are only
-    // unqueued (their reference is released when they are abandoned below).
-    while (!ready_.empty()) {
-        detail::ReadyItem* item = ready_.pop();
-        if (item->run == &detail::CallbackBase::run_ready) static_cast<detail::CallbackBase*>(item)->release();
-    }
+    discard_ready();
+    // Abandoning tasks destroys their frames; destructors there (a lock guard releasing,
+    // a waiter leaving) may schedule other tasks, which close_pending_tasks keeps alive
+    // until it has discarded the ready queue again.
     detail::close_pending_tasks(*this);
     // Destroyed frames removed their own timers; what is left belongs to callbacks.
-    while (!ready_.empty()) {
-        detail::ReadyItem* item = ready_.pop();
-        if (item->run == &detail::CallbackBase::run_ready) static_cast<detail::CallbackBase*>(item)->release();
-    }
     std::vector<detail::TimerNode*> left;
     timers_.for_each([&](detail::TimerNode* n) { left.push_back(n); });
     for (detail::TimerNode* n : left) {
@@ -332,6 +326,13 @@ void EventLoop::close() {
         std::lock_guard lock(impl_->remote_mutex);
         closed_ = true;
         impl_->remote.clear();
+    }
+}
+
+void EventLoop::discard_ready() noexcept {
+    while (!ready_.empty()) {
+        detail::ReadyItem* item = ready_.pop();
+        if (item->run == &detail::CallbackBase::run_ready) static_cast<detail::CallbackBase*>(item)->release();
     }
 }
 

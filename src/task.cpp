@@ -97,8 +97,9 @@ TaskBase* TaskBase::spawn(EventLoop* loop, std::coroutine_handle<> root) {
     loop->tasks_head_ = t;
     if (loop->get_debug()) {
         if (TaskBase* parent = tl_current_task) {
-            t->extras().created_at = fmt::format("created by task {} in {}", parent->name(),
-                                                 frame_name(PromiseBase::of(parent->resume_).where_));
+            // The root frame lives as long as the parent runs; the frame the step resumed
+            // (resume_) may already have finished and been freed.
+            t->extras().created_at = fmt::format("created by task {} ({})", parent->name(), parent->coro_name());
         }
     }
     loop->schedule(t);
@@ -265,6 +266,9 @@ void close_pending_tasks(EventLoop& loop) noexcept {
     for (TaskBase* t : pending) {
         if (!t->done()) t->abandon();
     }
+    // Frames destroyed above may have woken other tasks; every one of them is still held
+    // by `pending` (or already done), so the queue can be emptied safely before release.
+    loop.discard_ready();
     // Tasks still referenced by handles outlive the loop; they forget it.
     std::vector<TaskBase*> left;
     for (TaskBase* t = loop.tasks_head_; t; t = t->next_in_loop()) left.push_back(t);

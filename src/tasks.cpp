@@ -14,14 +14,14 @@ WaitSet::~WaitSet() {
     finish();
 }
 
-bool WaitSet::note_done(std::size_t index) noexcept {
-    TaskBase* child = children_[index];
-    if (!first_done_) first_done_ = index;
+bool WaitSet::note_done(std::size_t child_index) noexcept {
+    TaskBase* child = children_[child_index];
+    if (!first_done_) first_done_ = child_index;
     const bool failed = child->cancelled() || child->error() != nullptr;
     switch (mode_) {
         case WaitMode::gather:
             if (failed) {
-                if (!first_failed_) first_failed_ = index;
+                if (!first_failed_) first_failed_ = child_index;
                 return true;
             }
             return remaining_ == 0;

@@ -13,4 +13,6 @@
 #include "aio/taskgroups.hpp"
 #include "aio/tasks.hpp"
 #include "aio/timeouts.hpp"
+#include "aio/locks.hpp"
 #include "aio/outcome.hpp"
+#include "aio/queues.hpp"

@@ -216,6 +216,9 @@ public:
 
     // ---- runtime internals used by the library's awaiters (not user API) ----
     void schedule(detail::ReadyItem* item) noexcept { ready_.push(item); }
+    /// Loop close: empties the ready queue without running anything (callbacks lose the
+    /// loop's reference; tasks are only unqueued).
+    void discard_ready() noexcept;
     void add_timer(detail::TimerNode* node) { timers_.push(node); }
     void cancel_timer(detail::TimerNode* node) noexcept {
         if (node->queued()) timers_.erase(node);

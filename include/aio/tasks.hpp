@@ -34,7 +34,7 @@ enum ReturnWhen { FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED };
 /// Options of `wait()`.
 struct WaitOptions {
     /// Give up waiting after this long (nothing is cancelled; pending tasks are returned).
-    std::optional<Clock::duration> timeout;
+    std::optional<Clock::duration> timeout{};
     ReturnWhen return_when = ALL_COMPLETED;
 };
 static_assert(std::is_trivially_destructible_v<WaitOptions>, "options structs must be trivially destructible (g++ 12)");
@@ -116,7 +116,7 @@ private:
     static bool on_cancel_forward(Suspension* s);
     static bool on_cancel_leaf(Suspension* s) noexcept;
     /// Looks at a finished child; true if the wait is over.
-    bool note_done(std::size_t index) noexcept;
+    bool note_done(std::size_t child_index) noexcept;
     void finish() noexcept;  // unlink everything, stop the timer, wake the task once
 
     std::span<TaskBase* const> children_;

@@ -58,10 +58,11 @@ public:
     void run_test(Coro<void> body);
 
 private:
+    // reports_ is declared first so it outlives the loop, which may report while closing.
+    std::vector<ExceptionContext> reports_;
     int fds_before_;
     std::unique_ptr<EventLoop> loop_;
     Clock::time_point start_;
-    std::vector<ExceptionContext> reports_;
 };
 
 }  // namespace aio::test

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "aio/locks.hpp"
 #include "aio/sleep.hpp"
 #include "aio/task.hpp"
 #include "test_loop.hpp"
@@ -82,4 +83,29 @@ TEST(DebugClose, PendingTasksAtCloseAreReportedAndFreed) {
     ASSERT_EQ(reports.size(), 1u);
     EXPECT_EQ(reports[0].message, "Task was destroyed but it is pending!");
     EXPECT_EQ(reports[0].task, "left-behind");
+}
+
+TEST(DebugClose, FrameDestroyedAtCloseMayWakeAnotherPendingTask) {
+    // A task holding a lock is destroyed at close; its guard's release wakes a waiter
+    // that is itself about to be destroyed. Nothing may touch a freed task.
+    std::vector<aio::ExceptionContext> reports;
+    {
+        aio::EventLoop l(true);
+        l.set_exception_handler([&](aio::EventLoop&, const aio::ExceptionContext& c) { reports.push_back(c); });
+        aio::Lock lock;
+        aio::detail::tl_running_loop = &l;
+        aio::create_task([](aio::Lock& lk) -> aio::Coro<> {
+            co_await aio::sleep(std::chrono::milliseconds(0));
+            co_await lk.acquire();
+            lk.release();
+        }(lock), "waiter");
+        aio::create_task([](aio::Lock& lk) -> aio::Coro<> {
+            auto held = co_await lk.scoped();
+            co_await aio::sleep(std::chrono::hours(1));
+        }(lock), "holder");
+        aio::detail::tl_running_loop = nullptr;
+        for (int i = 0; i < 3; ++i) l.run_once(false);
+        l.close();
+    }
+    EXPECT_EQ(reports.size(), 2u);  // both reported as destroyed while pending
 }
