@@ -124,7 +124,8 @@ bool TaskBase::cancel(std::string_view msg) {
     if (done()) return false;
     if (cancels_ < 0xffff) ++cancels_;
     if (!msg.empty()) extras().cancel_message = std::string(msg);
-    if (waiting_ && waiting_->on_cancel && waiting_->on_cancel(waiting_)) return true;
+    // Inside shielded() the request is only recorded; it is delivered afterwards.
+    if (!(flags_ & kShielded) && waiting_ && waiting_->on_cancel && waiting_->on_cancel(waiting_)) return true;
     flags_ |= kMustCancel;
     return true;
 }
@@ -154,7 +155,7 @@ void TaskBase::rethrow_result() {
 void TaskBase::run_step(ReadyItem* item) {
     auto* t = static_cast<TaskBase*>(item);
     if (!(t->flags_ & kStarted)) {
-        if (t->flags_ & kMustCancel) {  // cancelled before its first step: never runs
+        if (t->must_cancel()) {  // cancelled before its first step: never runs
             t->status_ = Status::cancelled;
             t->complete();
             return;

@@ -74,6 +74,7 @@ public:
     static constexpr std::uint8_t kParked = 16;     // registered a wake-up during this step
     static constexpr std::uint8_t kNoReport = 32;   // an exception here is not "never retrieved"
     static constexpr std::uint8_t kCancelSeen = 64;  // a CancelledError was raised inside the task
+    static constexpr std::uint8_t kShielded = 128;   // inside shielded(): delivery is deferred
 
     explicit FutureBase(EventLoop* loop, std::uint8_t flags = 0) noexcept : flags_(flags), loop_(loop) {}
 
@@ -169,7 +170,7 @@ public:
     /// Returns false if a cancellation is pending: the awaiter must not suspend, and its
     /// await_resume raises CancelledError (asyncio raises at the next suspension).
     bool park(Suspension* s, std::coroutine_handle<> h) noexcept {
-        if (flags_ & kMustCancel) return false;
+        if (must_cancel()) return false;
         resume_ = h;
         waiting_ = s;
         flags_ |= kParked;
@@ -189,11 +190,22 @@ public:
     }
     /// Consumes a pending cancellation; true if there was one.
     bool take_must_cancel() noexcept {
-        if (!(flags_ & kMustCancel)) return false;
+        if ((flags_ & (kMustCancel | kShielded)) != kMustCancel) return false;
         flags_ &= static_cast<std::uint8_t>(~kMustCancel);
         return true;
     }
-    [[nodiscard]] bool must_cancel() const noexcept { return flags_ & kMustCancel; }
+    /// A cancellation is pending and may be delivered now (not inside shielded()).
+    [[nodiscard]] bool must_cancel() const noexcept { return (flags_ & (kMustCancel | kShielded)) == kMustCancel; }
+    /// Enters/leaves a shielded section; returns the previous state for nesting.
+    bool set_shielded(bool on) noexcept {
+        const bool was = flags_ & kShielded;
+        if (on) {
+            flags_ |= kShielded;
+        } else {
+            flags_ &= static_cast<std::uint8_t>(~kShielded);
+        }
+        return was;
+    }
     /// Raises CancelledError(cancel message) inside the task, noting the delivery.
     [[noreturn]] void throw_cancelled();
     /// For result()/await: raises InvalidStateError if pending, CancelledError if
