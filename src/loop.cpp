@@ -233,6 +233,7 @@ int EventLoop::idle_timeout_ms() const {
 }
 
 void EventLoop::poll(int timeout_ms) {
+    if (stall_tick_ && timeout_ms != 0) stall_tick_->store(kLoopIdle, std::memory_order_relaxed);
     impl_->poller.wait(timeout_ms);
     if (impl_->remote_pending.load(std::memory_order_relaxed)) impl_->drain_remote();
 }
@@ -282,6 +283,7 @@ void EventLoop::run_batch() {
     if (n > 61) n = 61;
     for (std::size_t i = 0; i < n; ++i) {
         detail::ReadyItem* item = ready_.pop();
+        if (stall_tick_) stall_tick_->store(++steps_, std::memory_order_relaxed);
         item->run(item);
     }
     steps_since_poll_ += static_cast<std::uint32_t>(n);

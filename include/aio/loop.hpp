@@ -1,6 +1,7 @@
 // EventLoop, Handle and TimerHandle: asyncio's events.py. One loop per thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -243,6 +244,10 @@ public:
     /// Debug mode: raises RuntimeError when called from a thread other than the loop's.
     void check_thread(const char* what) const;
     detail::LoopImpl& impl() noexcept { return *impl_; }
+    /// Set by a StallWatchdog (debug.hpp): the loop publishes a step counter there, or
+    /// kLoopIdle while it waits for I/O. Null (no cost but a branch) when none is attached.
+    std::atomic<std::uint64_t>* stall_tick_ = nullptr;
+    static constexpr std::uint64_t kLoopIdle = ~std::uint64_t{0};
     /// Every task of this loop that is not yet destroyed (intrusive list, task.cpp).
     detail::TaskBase* tasks_head_ = nullptr;
 
@@ -261,6 +266,7 @@ private:
     bool debug_ = false;
     int external_ = 0;
     std::uint32_t steps_since_poll_ = 0;
+    std::uint64_t steps_ = 0;
     Clock::time_point virtual_now_{};
     std::thread::id thread_id_{};
     std::unique_ptr<detail::LoopImpl> impl_;

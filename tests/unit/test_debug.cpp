@@ -1,5 +1,7 @@
 #include "aio/debug.hpp"
 
+#include <unistd.h>
+
 #include <thread>
 
 #include "aio/locks.hpp"
@@ -108,4 +110,34 @@ TEST(DebugClose, FrameDestroyedAtCloseMayWakeAnotherPendingTask) {
         l.close();
     }
     EXPECT_EQ(reports.size(), 2u);  // both reported as destroyed while pending
+}
+
+namespace {
+aio::Coro<> crunch_numbers_blocking() {
+    std::this_thread::sleep_for(200ms);  // blocks the loop thread
+    co_return;
+}
+}  // namespace
+
+AIO_TEST(StallWatchdog, PrintsTheRunningCoroutineAndBacktraceDuringAStall) {
+    int fds[2];
+    CO_ASSERT_EQ(::pipe(fds), 0);
+    {
+        aio::StallWatchdog watchdog(aio::get_running_loop(), 40ms, fds[1]);
+        auto& l = aio::get_running_loop();
+        const auto saved = l.slow_callback_duration;
+        l.slow_callback_duration = std::chrono::hours(1);  // debug mode's report is not under test here
+        co_await aio::create_task(crunch_numbers_blocking());
+        l.slow_callback_duration = saved;
+        EXPECT_EQ(watchdog.stalls(), 1u);
+    }
+    ::close(fds[1]);
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+    ::close(fds[0]);
+    EXPECT_NE(out.find("event loop stalled"), std::string::npos) << out;
+    EXPECT_NE(out.find("crunch_numbers_blocking"), std::string::npos) << out;
+    EXPECT_NE(out.find("backtrace"), std::string::npos) << out;
 }
