@@ -34,6 +34,14 @@ void TestLoop::run_until_idle() {
     detail::tl_running_loop = saved;
 }
 
+void TestLoop::step() {
+    if (loop_->ready_count() == 0) {
+        Clock::time_point next = loop_->next_timer();
+        if (next != Clock::time_point::max() && next > loop_->time()) loop_->advance_virtual_time(next - loop_->time());
+    }
+    run_briefly();
+}
+
 void TestLoop::advance(Clock::duration d) {
     const Clock::time_point target = loop_->time() + d;
     for (;;) {

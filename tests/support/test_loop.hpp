@@ -40,6 +40,8 @@ public:
     void run_briefly();
     /// Iterations until nothing is ready (the clock does not move).
     void run_until_idle();
+    /// One iteration; if nothing is ready, first jumps the clock to the next timer.
+    void step();
     /// Moves the clock forward by `d`, running everything due on the way.
     void advance(Clock::duration d);
     /// Creates a task on this loop from outside it.
