@@ -95,6 +95,8 @@ TaskBase* TaskBase::spawn(EventLoop* loop, std::coroutine_handle<> root) {
     t->next_task_ = loop->tasks_head_;
     if (t->next_task_) t->next_task_->prev_task_ = t;
     loop->tasks_head_ = t;
+    // contextvars: the child starts with its creator's context (one pointer copy).
+    if (const Context* ctx = context_of_current(); ctx && *ctx) t->extras().context = *ctx;
     if (loop->get_debug()) {
         if (TaskBase* parent = tl_current_task) {
             // The root frame lives as long as the parent runs; the frame the step resumed

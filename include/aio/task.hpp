@@ -171,14 +171,14 @@ inline constexpr bool is_task_v = detail::is_task<std::remove_cvref_t<T>>::value
 /// Lifetime: the task may outlive the caller; the coroutine must not refer to the
 /// caller's locals (pass values, or use a task_group).
 template <class T>
-Task<T> create_task(Coro<T>&& coro, std::string name = {}) {
+Task<T> create_task(Coro<T>&& coro, std::string_view name = {}) {
     EventLoop& loop = get_running_loop();
     auto h = coro.release();
     if (!h) throw InvalidStateError("InvalidStateError: create_task() of an empty Coro");
     if (h.promise().started_) throw RuntimeError("RuntimeError: cannot reuse already awaited coroutine");
     h.promise().started_ = true;
     detail::TaskBase* t = detail::TaskBase::spawn(&loop, h);
-    if (!name.empty()) t->set_name(std::move(name));
+    if (!name.empty()) t->set_name(std::string(name));
     t->acquire();
     return Task<T>::adopt(t);
 }

@@ -32,9 +32,9 @@ public:
 
     /// Starts `coro` as a child task. Raises RuntimeError if the group is not active.
     template <class T>
-    Task<T> create_task(Coro<T>&& coro, std::string name = {}) {
+    Task<T> create_task(Coro<T>&& coro, std::string_view name = {}) {
         check_can_spawn();
-        Task<T> t = aio::create_task(std::move(coro), std::move(name));
+        Task<T> t = aio::create_task(std::move(coro), name);
         adopt(t);
         return t;
     }

@@ -46,9 +46,9 @@ public:
     void advance(Clock::duration d);
     /// Creates a task on this loop from outside it.
     template <class T>
-    Task<T> spawn(Coro<T> coro, std::string name = {}) {
+    Task<T> spawn(Coro<T> coro, std::string_view name = {}) {
         EventLoop* saved = std::exchange(detail::tl_running_loop, loop_.get());
-        Task<T> t = create_task(std::move(coro), std::move(name));
+        Task<T> t = create_task(std::move(coro), name);
         detail::tl_running_loop = saved;
         return t;
     }

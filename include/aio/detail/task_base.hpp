@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -55,13 +56,15 @@ struct Suspension {
 
 struct ScopeRecord;
 struct ContextNode;
+/// A task's contextvars context: the head of an immutable chain (contextvars.hpp).
+using Context = std::shared_ptr<const ContextNode>;
 
 /// Rarely used per-task data, allocated on first use so the task state stays small.
 struct TaskExtras {
     std::string name;
     std::string cancel_message;
     ScopeRecord* scopes = nullptr;  // innermost timeout/task_group scope (timeouts.hpp)
-    const ContextNode* context = nullptr;
+    Context context;
     std::string created_at;  // debug mode: where create_task was called
 };
 
@@ -249,6 +252,10 @@ private:
     TaskExtras* extras_ = nullptr;
     std::uint32_t id_;
 };
+
+/// The context create_task copies: the running task's, or this thread's; nullptr when
+/// the running task has none yet (contextvars.cpp).
+const Context* context_of_current() noexcept;
 
 /// The task running on this thread, or throws: awaiting a leaf needs a task to park.
 inline TaskBase& running_task(const char* what) {
