@@ -1,6 +1,8 @@
 // Everything in aiocpp's core: include this one header (like `import asyncio`).
 #pragma once
 
+#include "aio/contextlib.hpp"
+#include "aio/contextvars.hpp"
 #include "aio/coro.hpp"
 #include "aio/debug.hpp"
 #include "aio/exceptions.hpp"

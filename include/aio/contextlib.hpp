@@ -162,7 +162,8 @@ public:
     /// Cancellation: Cancel-safe: every exit is awaited; the first error is raised after.
     [[nodiscard]] Coro<> aclose() { co_await aexit(nullptr); }
 
-    // The async context manager protocol, for async_with(stack, …).
+    /// The async context manager protocol, for async_with(stack, …): returns the stack.
+    /// Cancellation: Cancel-safe: it does not suspend.
     [[nodiscard]] Coro<AsyncExitStack*> aenter() { co_return this; }
     /// Cancellation: Cancel-safe: every exit is awaited before the exception propagates.
     [[nodiscard]] Coro<bool> aexit(std::exception_ptr error) {
