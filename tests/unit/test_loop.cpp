@@ -51,10 +51,13 @@ AIO_TEST(Loop, CallSoonThreadsafeWakesTheLoop) {
     auto fut = aio::get_running_loop().create_future<int>();
     auto& l = aio::get_running_loop();
     l.begin_external();  // tell the virtual clock a thread will wake us
-    std::thread worker([&l, fut]() mutable {
-        l.call_soon_threadsafe([&l, fut]() mutable {
+    // Handles are loop-affine (their count is not atomic): the thread gets a pointer only,
+    // and the future is touched on the loop's thread.
+    aio::Future<int>* target = &fut;
+    std::thread worker([&l, target] {
+        l.call_soon_threadsafe([&l, target] {
             l.end_external();
-            fut.set_result(42);
+            target->set_result(42);
         });
     });
     int v = co_await fut;
