@@ -257,7 +257,7 @@ protected:
         // step now: this turn is where asyncio runs the task's __wakeup. While the task
         // was parked here, cancel() always reached cancel_hook, which takes the request,
         // so no must_cancel is pending and park() succeeds.
-        [[maybe_unused]] const bool parked = t->park(nullptr, t->resume_point());
+        t->park(nullptr, t->resume_point());
         ReadyItem* step = t;
         step->run(step);  // `this` may be gone from here on
     }
@@ -280,7 +280,7 @@ private:
             self->cancelled = true;
             return true;
         }
-        WaitList::unlink(self);
+        if (self->linked()) WaitList::unlink(self);  // not linked: its queue is gone
         self->state_ = State::idle;
         return self->cancelled_by_request();
     }

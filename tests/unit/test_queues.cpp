@@ -782,3 +782,31 @@ TEST(QueueLoopClose, WaitersDestroyedWhileBlockedLeaveTheQueueUsable) {
     qb.task_done();
     EXPECT_THROW(qb.task_done(), std::invalid_argument);
 }
+
+TEST(QueueLoopClose, WaitingInASecondLoopIsAnError) {
+    // asyncio's _LoopBoundMixin: the first wait binds the queue to its loop.
+    aio::Queue<int> q;
+    // Both loops alive at once: the binding compares loop addresses.
+    aio::EventLoop first(/*virtual_time=*/true);
+    aio::EventLoop second(/*virtual_time=*/true);
+    {
+        first.run_until_complete([&]() -> aio::Coro<> {
+            auto getter = aio::create_task([&]() -> aio::Coro<> { (void)co_await q.get(); });
+            co_await aio::sleep(1ms);
+            getter.cancel();
+            EXPECT_THROW(co_await getter, aio::CancelledError);
+        }());
+        first.close();
+    }
+    second.run_until_complete([&]() -> aio::Coro<> {
+        q.put_nowait(1);
+        EXPECT_EQ(co_await q.get(), 1);  // no wait: no loop check, as in asyncio
+        try {
+            (void)co_await q.get();
+            ADD_FAILURE() << "expected RuntimeError";
+        } catch (const aio::RuntimeError& e) {
+            EXPECT_STREQ(e.what(), "RuntimeError: Queue is bound to a different event loop");
+        }
+    }());
+    second.close();
+}
