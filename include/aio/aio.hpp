@@ -1,6 +1,7 @@
 // Everything in aiocpp's core: include this one header (like `import asyncio`).
 #pragma once
 
+#include "aio/async_generator.hpp"
 #include "aio/contextlib.hpp"
 #include "aio/contextvars.hpp"
 #include "aio/coro.hpp"
