@@ -11,8 +11,8 @@ namespace aio::detail {
 // Blocks carry no header: the size comes back through sized delete. A block freed on
 // another thread joins that thread's free list, which is safe because size classes are
 // the same everywhere and slabs are never returned to the system.
-inline constexpr std::size_t kFrameGranule = 32;
-inline constexpr std::size_t kFrameClasses = 64;  // blocks up to 2 KiB; larger use new
+inline constexpr std::size_t kFrameGranule = 16;
+inline constexpr std::size_t kFrameClasses = 128;  // blocks up to 2 KiB; larger use new
 
 struct FreeBlock {
     FreeBlock* next;
