@@ -175,9 +175,24 @@ bool debug_from_env() noexcept {
     return on;
 }
 
-std::atomic<bool> g_debug_seen{false};
+namespace {
+struct DebugFromEnv {
+    DebugFromEnv() {
+        if (debug_from_env()) g_debug_checks.store(true, std::memory_order_relaxed);
+    }
+} g_debug_from_env;
+}  // namespace
 
-bool debug_enabled() noexcept { return debug_from_env() || g_debug_seen.load(std::memory_order_relaxed); }
+void check_handle_thread(const EventLoop* loop, const char* what, bool fatal) {
+    if (!loop || std::this_thread::get_id() == loop->thread_id()) return;
+    const std::string message = fmt::format(
+        "RuntimeError: {} used on a thread other than its event loop's: handles are loop-affine "
+        "(their reference count is not atomic); pass data across threads with call_soon_threadsafe",
+        what);
+    if (!fatal) throw RuntimeError(message);
+    std::fprintf(stderr, "aiocpp: fatal: %s\n", message.c_str());
+    std::abort();
+}
 
 }  // namespace detail
 
@@ -197,7 +212,7 @@ EventLoop::~EventLoop() {
 
 void EventLoop::set_debug(bool enabled) noexcept {
     debug_ = enabled;
-    if (enabled) detail::g_debug_seen.store(true, std::memory_order_relaxed);
+    if (enabled) detail::g_debug_checks.store(true, std::memory_order_relaxed);
 }
 
 void EventLoop::check_thread(const char* what) const {
@@ -317,6 +332,8 @@ void EventLoop::close() {
     // a waiter leaving) may schedule other tasks, which close_pending_tasks keeps alive
     // until it has discarded the ready queue again.
     detail::close_pending_tasks(*this);
+    // Generators that outlive the loop forget it.
+    while (detail::AsyncGenHook* h = agens_head_) h->unlink_gen();
     // Destroyed frames removed their own timers; what is left belongs to callbacks.
     std::vector<detail::TimerNode*> left;
     timers_.for_each([&](detail::TimerNode* n) { left.push_back(n); });

@@ -66,8 +66,11 @@ public:
     Future() noexcept = default;
     /// A new pending future on `loop` (or use `loop.create_future<T>()`).
     explicit Future(EventLoop& loop) : s_(new State(&loop)) {}
-    Future(const Future& o) noexcept : s_(o.s_) {
-        if (s_) ++s_->refs_;
+    Future(const Future& o) : s_(o.s_) {
+        if (!s_) return;
+        if (detail::debug_enabled()) [[unlikely]]
+            detail::check_handle_thread(s_->loop_, "a Future handle", false);
+        ++s_->refs_;
     }
     Future(Future&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
     Future& operator=(Future o) noexcept {
@@ -75,7 +78,10 @@ public:
         return *this;
     }
     ~Future() {
-        if (s_ && --s_->refs_ == 0) delete s_;
+        if (!s_) return;
+        if (detail::debug_enabled()) [[unlikely]]
+            detail::check_handle_thread(s_->loop_, "a Future handle", true);
+        if (--s_->refs_ == 0) delete s_;
     }
 
     [[nodiscard]] bool done() const noexcept { return s_->done(); }

@@ -29,14 +29,22 @@ public:
     explicit AnyTask(detail::TaskBase* t) noexcept : t_(t) {
         if (t_) t_->acquire();
     }
-    AnyTask(const AnyTask& o) noexcept : AnyTask(o.t_) {}
+    AnyTask(const AnyTask& o) : t_(o.t_) {
+        if (!t_) return;
+        if (detail::debug_enabled()) [[unlikely]]
+            detail::check_handle_thread(t_->loop(), "a Task handle", false);
+        t_->acquire();
+    }
     AnyTask(AnyTask&& o) noexcept : t_(std::exchange(o.t_, nullptr)) {}
     AnyTask& operator=(AnyTask o) noexcept {
         std::swap(t_, o.t_);
         return *this;
     }
     ~AnyTask() {
-        if (t_) t_->release();
+        if (!t_) return;
+        if (detail::debug_enabled()) [[unlikely]]
+            detail::check_handle_thread(t_->loop(), "a Task handle", true);
+        t_->release();
     }
 
     /// Requests cancellation (asyncio.Task.cancel): false if the task is already done.

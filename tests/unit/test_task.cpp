@@ -1,6 +1,7 @@
 #include "aio/task.hpp"
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "aio/sleep.hpp"
@@ -236,4 +237,37 @@ AIO_TEST(Task, TenMillionSynchronousAwaitsDoNotGrowTheStack) {
 TEST(TaskOutsideLoop, CreateTaskWithoutLoopThrows) {
     auto c = add_later(1, 1, 1ms);
     EXPECT_THROW(aio::create_task(std::move(c)), aio::RuntimeError);
+}
+
+AIO_TEST(Task, DebugModeCatchesAHandleCopiedOnAnotherThread) {
+    auto& l = aio::get_running_loop();
+    const bool was = l.get_debug();
+    l.set_debug(true);
+    auto t = aio::create_task(add_later(1, 1, 1ms));
+    std::string error;
+    std::thread other([&] {
+        try {
+            aio::Task<int> copy = t;  // a data race on the count without the check
+        } catch (const aio::RuntimeError& e) {
+            error = e.what();
+        }
+    });
+    other.join();
+    l.set_debug(was);
+    EXPECT_NE(error.find("a Task handle used on a thread other than its event loop's"), std::string::npos) << error;
+    co_await t;
+}
+
+namespace {
+void drop_task_handle_on_another_thread() {
+    aio::test::TestLoop tl;
+    tl.loop().set_debug(true);
+    auto t = tl.spawn(add_later(1, 1, 1ms));
+    auto* moved = new aio::Task<int>(std::move(t));
+    std::thread([moved] { delete moved; }).join();
+}
+}  // namespace
+
+TEST(TaskDeathTest, DebugModeAbortsWhenAHandleIsDroppedOnAnotherThread) {
+    EXPECT_DEATH(drop_task_handle_on_another_thread(), "fatal: .*a Task handle used on a thread other than");
 }

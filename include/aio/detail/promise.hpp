@@ -2,6 +2,7 @@
 // trampoline used where symmetric transfer is not a tail call (not user API).
 #pragma once
 
+#include <atomic>
 #include <coroutine>
 #include <exception>
 #include <source_location>
@@ -42,8 +43,12 @@ inline void resume_chain(std::coroutine_handle<> h) {
     }
 }
 
+/// Set once any loop runs in debug mode (or AIOCPP_DEBUG=1): turns on the checks that
+/// sit on hot paths, such as handles copied on the wrong thread. One relaxed load when off.
+inline std::atomic<bool> g_debug_checks{false};
+
 /// Whether debug checks are on in this process (AIOCPP_DEBUG=1 or a debug loop ran).
-bool debug_enabled() noexcept;
+inline bool debug_enabled() noexcept { return g_debug_checks.load(std::memory_order_relaxed); }
 
 /// Reports a coroutine that was created and destroyed without ever running.
 void report_never_awaited(const std::source_location& where) noexcept;

@@ -253,6 +253,10 @@ private:
     std::uint32_t id_;
 };
 
+/// Debug mode: raises RuntimeError (or, from a destructor, aborts with the message) when
+/// a loop-affine handle is copied or dropped on a thread other than its loop's.
+void check_handle_thread(const EventLoop* loop, const char* what, bool fatal);
+
 /// The context create_task copies: the running task's, or this thread's; nullptr when
 /// the running task has none yet (contextvars.cpp).
 const Context* context_of_current() noexcept;
