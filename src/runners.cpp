@@ -58,6 +58,18 @@ void Runner::drive(AnyTask main) {
     if (!main.done()) throw RuntimeError("RuntimeError: Event loop stopped before the main task completed.");
 }
 
+void Runner::wait_all(std::vector<AnyTask>& tasks) {
+    std::size_t pending = 0;
+    for (auto& t : tasks) {
+        if (t.done()) continue;
+        ++pending;
+        t.add_done_callback([&pending, loop = loop_.get()](const AnyTask&) {
+            if (--pending == 0) loop->stop();
+        });
+    }
+    if (pending > 0) loop_->run_forever();
+}
+
 void Runner::cancel_leftovers() {
     // asyncio.runners._cancel_all_tasks: cancel, then wait for all of them together.
     detail::tl_running_loop = loop_.get();
@@ -65,13 +77,7 @@ void Runner::cancel_leftovers() {
     detail::tl_running_loop = nullptr;
     if (left.empty()) return;
     for (auto& t : left) t.cancel();
-    std::size_t pending = left.size();
-    for (auto& t : left) {
-        t.add_done_callback([&pending, loop = loop_.get()](const AnyTask&) {
-            if (--pending == 0) loop->stop();
-        });
-    }
-    loop_->run_forever();
+    wait_all(left);
     for (auto& t : left) {
         if (t.done() && !t.cancelled()) {
             if (std::exception_ptr e = t.exception())
@@ -81,10 +87,30 @@ void Runner::cancel_leftovers() {
     }
 }
 
+void Runner::shutdown_asyncgens() {
+    // asyncio's loop.shutdown_asyncgens(): aclose() every generator still suspended, so
+    // its async cleanup runs.
+    std::vector<detail::AsyncGenHook*> live;
+    for (detail::AsyncGenHook* h = loop_->agens_head_; h; h = h->next_gen) live.push_back(h);
+    if (live.empty()) return;
+    std::vector<AnyTask> closing;
+    detail::tl_running_loop = loop_.get();
+    for (detail::AsyncGenHook* h : live) closing.push_back(create_task(h->aclose_fn(h)));
+    detail::tl_running_loop = nullptr;
+    wait_all(closing);
+    for (auto& t : closing) {
+        if (t.done() && !t.cancelled()) {
+            if (std::exception_ptr e = t.exception())
+                loop_->call_exception_handler({"an error occurred during closing of asynchronous generator", e, {}, {}});
+        }
+    }
+}
+
 void Runner::close() {
     if (closed_) return;
     closed_ = true;
     cancel_leftovers();
+    shutdown_asyncgens();
     loop_->shutdown_default_executor();
     loop_->close();
     if (interrupted_) {

@@ -64,11 +64,16 @@ inline void report_agen_not_closed(const std::source_location& where) noexcept {
 }
 
 template <class T>
-struct AsyncGenPromise final : PromiseBase {
+struct AsyncGenPromise final : PromiseBase, AsyncGenHook {
     // PromiseBase::continuation_ is the consumer awaiting next()/aclose(): the generator's
     // parent in the async stack while it runs, and where co_yield/final_suspend transfer to.
     explicit AsyncGenPromise(std::source_location where = std::source_location::current()) noexcept
         : PromiseBase(where) {}
+    AsyncGenPromise(const AsyncGenPromise&) = delete;
+    AsyncGenPromise& operator=(const AsyncGenPromise&) = delete;
+    ~AsyncGenPromise() { unlink_gen(); }
+    /// run()'s shutdown: aclose() a generator still alive when the loop winds down.
+    static Coro<> aclose_at_shutdown(AsyncGenHook* hook);
 
     AsyncGenerator<T> get_return_object() noexcept;
     std::suspend_always initial_suspend() noexcept { return {}; }
@@ -123,6 +128,7 @@ struct AsyncGenPromise final : PromiseBase {
         std::coroutine_handle<> await_suspend(std::coroutine_handle<AsyncGenPromise> h) noexcept {
             AsyncGenPromise& p = h.promise();
             p.state_ = AsyncGenState::done;
+            p.unlink_gen();
             return p.continuation_ ? transfer_to(p.continuation_) : std::noop_coroutine();
         }
         void await_resume() const noexcept {}
@@ -150,6 +156,10 @@ struct AsyncGenPromise final : PromiseBase {
         started_ = true;
         value_ = nullptr;
         state_ = AsyncGenState::running;
+        if (!gen_loop && tl_running_loop) {
+            aclose_fn = &AsyncGenPromise::aclose_at_shutdown;
+            link_gen(tl_running_loop);
+        }
     }
     /// Raises (once) the exception that finished the generator.
     void rethrow_error() {
@@ -246,6 +256,12 @@ public:
 private:
     Handle h_;
 };
+
+template <class T>
+Coro<> AsyncGenPromise<T>::aclose_at_shutdown(AsyncGenHook* hook) {
+    auto* p = static_cast<AsyncGenPromise<T>*>(hook);
+    co_await AcloseAwaiter<T>(std::coroutine_handle<AsyncGenPromise<T>>::from_promise(*p));
+}
 
 }  // namespace detail
 

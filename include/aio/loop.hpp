@@ -66,6 +66,17 @@ private:
 class TaskBase;
 struct LoopImpl;  // the loop's cold state (src/loop.cpp)
 
+/// A started async generator, listed on its loop so run() can aclose() the ones still
+/// alive at exit (asyncio's shutdown_asyncgens). Lives in the generator's promise.
+struct AsyncGenHook {
+    AsyncGenHook* prev_gen = nullptr;
+    AsyncGenHook* next_gen = nullptr;
+    EventLoop* gen_loop = nullptr;
+    Coro<> (*aclose_fn)(AsyncGenHook*) = nullptr;
+    void link_gen(EventLoop* loop) noexcept;
+    void unlink_gen() noexcept;
+};
+
 }  // namespace detail
 
 /// A callback scheduled with call_soon (asyncio.Handle). Cheap to copy; loop-affine.
@@ -250,6 +261,8 @@ public:
     static constexpr std::uint64_t kLoopIdle = ~std::uint64_t{0};
     /// Every task of this loop that is not yet destroyed (intrusive list, task.cpp).
     detail::TaskBase* tasks_head_ = nullptr;
+    /// Started async generators that have not finished (async_generator.hpp).
+    detail::AsyncGenHook* agens_head_ = nullptr;
 
 private:
     void poll(int timeout_ms);
@@ -275,6 +288,26 @@ private:
 namespace detail {
 /// The loop running on this thread, or nullptr.
 inline thread_local EventLoop* tl_running_loop = nullptr;
+
+inline void AsyncGenHook::link_gen(EventLoop* loop) noexcept {
+    gen_loop = loop;
+    prev_gen = nullptr;
+    next_gen = loop->agens_head_;
+    if (next_gen) next_gen->prev_gen = this;
+    loop->agens_head_ = this;
+}
+
+inline void AsyncGenHook::unlink_gen() noexcept {
+    if (!gen_loop) return;
+    if (prev_gen) {
+        prev_gen->next_gen = next_gen;
+    } else {
+        gen_loop->agens_head_ = next_gen;
+    }
+    if (next_gen) next_gen->prev_gen = prev_gen;
+    prev_gen = next_gen = nullptr;
+    gen_loop = nullptr;
+}
 }  // namespace detail
 
 /// The loop running on this thread (asyncio.get_running_loop()).

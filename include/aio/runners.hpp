@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 #include <type_traits>
 #include <utility>
 
@@ -21,7 +22,8 @@ static_assert(std::is_trivially_destructible_v<RunOptions>, "options structs mus
 /// Owns a loop and runs coroutines on it (asyncio.Runner).
 ///
 /// `close()` (also run by the destructor) cancels the tasks still pending and waits for
-/// them, shuts the default executor down and closes the loop. While `run()` runs on the
+/// them, acloses the async generators still suspended, shuts the default executor down
+/// and closes the loop. While `run()` runs on the
 /// main thread, Ctrl-C cancels the main task and lets its cleanup run; after close the
 /// default SIGINT disposition is restored and the signal re-raised (exit status 130, as
 /// CPython does); a second Ctrl-C aborts at once.
@@ -64,6 +66,9 @@ private:
     void check_not_nested() const;
     void drive(AnyTask main);
     void cancel_leftovers();
+    void shutdown_asyncgens();
+    /// Runs the loop until every task in `tasks` is done.
+    void wait_all(std::vector<AnyTask>& tasks);
 
     std::unique_ptr<EventLoop> loop_;
     bool interrupted_ = false;

@@ -5,6 +5,7 @@
 
 #include "aio/sleep.hpp"
 #include "aio/task.hpp"
+#include "aio/async_generator.hpp"
 #include "aio/executor.hpp"
 #include "test_loop.hpp"
 
@@ -89,4 +90,27 @@ void interrupted_program() {
 
 TEST(Run, CtrlCCancelsMainRunsCleanupAndDiesOfSigint) {
     EXPECT_EXIT(interrupted_program(), ::testing::KilledBySignal(SIGINT), "cleanup ran");
+}
+
+namespace {
+aio::AsyncGenerator<int> numbers(std::vector<std::string>& log) {
+    try {
+        for (int i = 0;; ++i) co_yield i;
+    } catch (const aio::GeneratorExit&) {
+        log.push_back("GeneratorExit");
+    }
+    co_await aio::sleep(0ms);  // async cleanup
+    log.push_back("closed");
+}
+}  // namespace
+
+TEST(Run, SuspendedAsyncGeneratorsAreClosedAtExit) {
+    std::vector<std::string> log;
+    auto gen = numbers(log);  // outlives the main coroutine
+    auto main = [](aio::AsyncGenerator<int>& g) -> aio::Coro<int> {
+        auto first = co_await g.next();
+        co_return first.value_or(-1);
+    };
+    EXPECT_EQ(aio::run(main(gen)), 0);
+    EXPECT_EQ(log, (std::vector<std::string>{"GeneratorExit", "closed"}));
 }
