@@ -83,9 +83,15 @@ template <class T, class Awaitable>
 Coro<T> await_in_scope(Timeout& scope, Awaitable&& aw) {
     scope.enter();
     std::exception_ptr error;
+    // A Coro is awaited as an rvalue; any other awaitable by name, as an lvalue: g++ 12
+    // copies a non-name operand into the frame, and awaiters are not copyable.
     if constexpr (std::is_void_v<T>) {
         try {
-            co_await std::forward<Awaitable>(aw);
+            if constexpr (is_coro_v<Awaitable>) {
+                co_await std::move(aw);
+            } else {
+                co_await aw;
+            }
         } catch (...) {
             error = std::current_exception();
         }
@@ -93,7 +99,11 @@ Coro<T> await_in_scope(Timeout& scope, Awaitable&& aw) {
     } else {
         std::optional<T> result;
         try {
-            result.emplace(co_await std::forward<Awaitable>(aw));
+            if constexpr (is_coro_v<Awaitable>) {
+                result.emplace(co_await std::move(aw));
+            } else {
+                result.emplace(co_await aw);
+            }
         } catch (...) {
             error = std::current_exception();
         }
