@@ -94,9 +94,7 @@ void Runner::shutdown_asyncgens() {
     for (detail::AsyncGenHook* h = loop_->agens_head_; h; h = h->next_gen) live.push_back(h);
     if (live.empty()) return;
     std::vector<AnyTask> closing;
-    detail::tl_running_loop = loop_.get();
-    for (detail::AsyncGenHook* h : live) closing.push_back(create_task(h->aclose_fn(h)));
-    detail::tl_running_loop = nullptr;
+    for (detail::AsyncGenHook* h : live) closing.push_back(detail::create_task_on(*loop_, h->aclose_fn(h)));
     wait_all(closing);
     for (auto& t : closing) {
         if (t.done() && !t.cancelled()) {

@@ -28,73 +28,68 @@ namespace detail {
 template <class F>
 using callable_result_t = std::remove_cvref_t<await_result_t<std::invoke_result_t<F&>>>;
 
-template <class F>
-Coro<callable_result_t<F>> shielded_impl(F body) {
-    using T = callable_result_t<F>;
-    TaskBase& task = running_task("aio::shielded()");
-    const bool was = task.set_shielded(true);
+/// A body's outcome kept for later: its value, or the exception it raised.
+template <class T>
+struct Captured {
     std::exception_ptr error;
-    std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> result;
+    std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> value;
+    T get() {
+        if (error) std::rethrow_exception(error);
+        if constexpr (!std::is_void_v<T>) return std::move(*value);
+    }
+};
+
+/// Runs `body()` to completion in the current task and captures how it ended, so the
+/// caller can await cleanup before rethrowing (C++ cannot co_await in a catch block).
+template <class F>
+Coro<Captured<callable_result_t<F>>> capture(F& body) {
+    Captured<callable_result_t<F>> out;
     try {
-        if constexpr (std::is_void_v<T>) {
+        if constexpr (std::is_void_v<callable_result_t<F>>) {
             co_await std::invoke(body);
-            result.emplace(true);
+            out.value.emplace(true);
         } else {
-            result.emplace(co_await std::invoke(body));
+            out.value.emplace(co_await std::invoke(body));
         }
     } catch (...) {
-        error = std::current_exception();
+        out.error = std::current_exception();
     }
+    co_return out;
+}
+
+template <class F>
+Coro<callable_result_t<F>> shielded_impl(F body) {
+    TaskBase& task = running_task("aio::shielded()");
+    const bool was = task.set_shielded(true);
+    auto outcome = co_await capture(body);
     task.set_shielded(was);
-    if (error) std::rethrow_exception(error);
-    if constexpr (!std::is_void_v<T>) co_return std::move(*result);
+    co_return outcome.get();
 }
 
 template <class B, class C>
 Coro<callable_result_t<B>> finally_impl(B body, C cleanup) {
-    using T = callable_result_t<B>;
-    std::exception_ptr error;
-    std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> result;
-    try {
-        if constexpr (std::is_void_v<T>) {
-            co_await std::invoke(body);
-            result.emplace(true);
-        } else {
-            result.emplace(co_await std::invoke(body));
-        }
-    } catch (...) {
-        error = std::current_exception();
-    }
+    auto outcome = co_await capture(body);
     // The cleanup is shielded: a second cancel cannot interrupt it half-way.
     co_await shielded_impl(std::ref(cleanup));
-    if (error) std::rethrow_exception(error);
-    if constexpr (!std::is_void_v<T>) co_return std::move(*result);
+    co_return outcome.get();
 }
 
 template <class R, class F>
 auto async_with_impl(R& resource, F body)
     -> Coro<std::remove_cvref_t<await_result_t<std::invoke_result_t<F&, std::remove_cvref_t<await_result_t<decltype(resource.aenter())>>&>>>> {
     using Entered = std::remove_cvref_t<await_result_t<decltype(resource.aenter())>>;
-    using T = std::remove_cvref_t<await_result_t<std::invoke_result_t<F&, Entered&>>>;
     Entered entered = co_await resource.aenter();
-    std::exception_ptr error;
-    std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> result;
-    try {
-        if constexpr (std::is_void_v<T>) {
-            co_await std::invoke(body, entered);
-            result.emplace(true);
+    auto call = [&] { return std::invoke(body, entered); };
+    auto outcome = co_await capture(call);
+    const bool suppress = co_await resource.aexit(outcome.error);
+    if (outcome.error && suppress && !is_cancelled(outcome.error)) {
+        if constexpr (std::is_void_v<decltype(outcome.get())>) {
+            co_return;
         } else {
-            result.emplace(co_await std::invoke(body, entered));
+            throw RuntimeError("RuntimeError: async_with suppressed an exception of a body that returns a value");
         }
-    } catch (...) {
-        error = std::current_exception();
     }
-    const bool suppress = co_await resource.aexit(error);
-    if (error && !(suppress && !is_cancelled(error))) std::rethrow_exception(error);
-    if constexpr (!std::is_void_v<T>) {
-        if (!result) throw RuntimeError("RuntimeError: async_with suppressed an exception of a body that returns a value");
-        co_return std::move(*result);
-    }
+    co_return outcome.get();
 }
 
 }  // namespace detail

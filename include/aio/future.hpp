@@ -40,6 +40,23 @@ void report_never_retrieved(EventLoop* loop, const std::exception_ptr& e, const 
 std::uint64_t next_callback_id() noexcept;
 std::size_t remove_done_callback(FutureBase* f, std::uint64_t id) noexcept;
 
+/// Schedules `fn` with call_soon on `f`'s loop once `f` is done (at once if it is);
+/// returns the id for remove_done_callback. Shared by Future and Task.
+inline std::uint64_t add_done_callback(FutureBase* f, std::function<void()> fn) {
+    auto* node = new DoneCallback;
+    node->id = next_callback_id();
+    node->on_done = &DoneCallback::fire;
+    node->loop = f->loop_;
+    node->fn = std::move(fn);
+    const std::uint64_t id = node->id;
+    if (f->done()) {
+        DoneCallback::fire(node);
+    } else {
+        f->add_link(node);
+    }
+    return id;
+}
+
 template <class T>
 FutureState<T>::~FutureState() {
     if (error_ && !(flags_ & kRetrieved) && status_ == Status::finished)
@@ -130,17 +147,7 @@ public:
     /// Calls `fn(future)` via call_soon once the future is done (at once if it is).
     template <class F>
     CallbackId add_done_callback(F fn) {
-        auto* node = new detail::DoneCallback;
-        node->id = detail::next_callback_id();
-        node->on_done = &detail::DoneCallback::fire;
-        node->loop = s_loop();
-        node->fn = [self = *this, f = std::move(fn)]() mutable { f(self); };
-        if (s_->done()) {
-            detail::DoneCallback::fire(node);
-        } else {
-            s_->add_link(node);
-        }
-        return node->id;
+        return detail::add_done_callback(s_, [self = *this, f = std::move(fn)]() mutable { f(self); });
     }
     /// Removes a callback added with add_done_callback; returns how many were removed.
     std::size_t remove_done_callback(CallbackId id) noexcept { return detail::remove_done_callback(s_, id); }
@@ -189,7 +196,6 @@ private:
         return get_from<Move>(s_);
     }
 
-    EventLoop* s_loop() const noexcept { return s_->loop_; }
     State* s_ = nullptr;
 };
 

@@ -52,16 +52,7 @@ private:
     template <class T>
     Task<T> start(Coro<T>&& coro) {
         check_not_nested();
-        detail::tl_running_loop = loop_.get();
-        Task<T> task;
-        try {
-            task = create_task(std::move(coro));
-        } catch (...) {
-            detail::tl_running_loop = nullptr;
-            throw;
-        }
-        detail::tl_running_loop = nullptr;
-        return task;
+        return detail::create_task_on(*loop_, std::move(coro));
     }
     void check_not_nested() const;
     void drive(AnyTask main);

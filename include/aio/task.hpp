@@ -70,17 +70,7 @@ public:
     /// Calls `fn(task)` via call_soon once the task is done (at once if it is).
     template <class F>
     CallbackId add_done_callback(F fn) {
-        auto* node = new detail::DoneCallback;
-        node->id = detail::next_callback_id();
-        node->on_done = &detail::DoneCallback::fire;
-        node->loop = s_loop();
-        node->fn = [self = *this, f = std::move(fn)]() mutable { f(self); };
-        if (t_->done()) {
-            detail::DoneCallback::fire(node);
-        } else {
-            t_->add_link(node);
-        }
-        return node->id;
+        return detail::add_done_callback(t_, [self = *this, f = std::move(fn)]() mutable { f(self); });
     }
     std::size_t remove_done_callback(CallbackId id) noexcept { return detail::remove_done_callback(t_, id); }
 
@@ -99,7 +89,6 @@ public:
     [[nodiscard]] detail::TaskBase* state() const noexcept { return t_; }
 
 protected:
-    EventLoop* s_loop() const noexcept { return t_->loop(); }
     detail::TaskBase* t_ = nullptr;
 };
 
@@ -218,19 +207,23 @@ auto create_task(F&& fn, A&&... args) {
 /// The loop's tasks that are not done (asyncio.all_tasks()).
 [[nodiscard]] std::vector<AnyTask> all_tasks();
 
+namespace detail {
+/// create_task on `loop` while it is not running (run(), Runner, the test loop).
+template <class T>
+Task<T> create_task_on(EventLoop& loop, Coro<T>&& coro, std::string_view name = {}) {
+    struct Restore {
+        EventLoop* saved;
+        ~Restore() { tl_running_loop = saved; }
+    } restore{std::exchange(tl_running_loop, &loop)};
+    return create_task(std::move(coro), name);
+}
+}  // namespace detail
+
 template <class T>
 T EventLoop::run_until_complete(Coro<T> coro) {
     if (detail::tl_running_loop) throw RuntimeError("RuntimeError: This event loop is already running");
     // Run the loop until the task is done, then stop (asyncio's _run_until_complete_cb).
-    detail::tl_running_loop = this;
-    Task<T> task;
-    try {
-        task = create_task(std::move(coro));
-    } catch (...) {
-        detail::tl_running_loop = nullptr;
-        throw;
-    }
-    detail::tl_running_loop = nullptr;
+    Task<T> task = detail::create_task_on(*this, std::move(coro));
     task.add_done_callback([this](const AnyTask&) { stop(); });
     run_forever();
     if (!task.done()) throw RuntimeError("RuntimeError: Event loop stopped before Future completed.");

@@ -47,10 +47,7 @@ public:
     /// Creates a task on this loop from outside it.
     template <class T>
     Task<T> spawn(Coro<T> coro, std::string_view name = {}) {
-        EventLoop* saved = std::exchange(detail::tl_running_loop, loop_.get());
-        Task<T> t = create_task(std::move(coro), name);
-        detail::tl_running_loop = saved;
-        return t;
+        return detail::create_task_on(*loop_, std::move(coro), name);
     }
 
     /// Exception-handler calls so far; taking them marks them as expected.
