@@ -13,9 +13,11 @@ using namespace std::chrono_literals;
 class RateLimiter {
 public:
     RateLimiter(int rate, aio::Clock::duration period) : permits_(rate), period_(period) {}
-    aio::Coro<> acquire() {
+    /// Waits for a permit; returns the start time the permit is charged to.
+    aio::Coro<aio::Clock::time_point> acquire() {
         co_await permits_.acquire();
-        aio::get_running_loop().call_later(period_, [this] { permits_.release(); });
+        auto release = aio::get_running_loop().call_later(period_, [this] { permits_.release(); });
+        co_return release.when() - period_;
     }
 
 private:
@@ -26,8 +28,7 @@ private:
 std::vector<aio::Clock::time_point> starts;
 
 aio::Coro<> request(int i, RateLimiter& limiter, aio::Clock::time_point t0) {
-    co_await limiter.acquire();
-    const auto now = aio::get_running_loop().time();
+    const auto now = co_await limiter.acquire();
     starts.push_back(now);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - t0);
     fmt::print("request {} sent at t={:>3} ms\n", i, ms.count());
