@@ -71,7 +71,8 @@ TERNARY = re.compile(r"\?[^:;]*co_await|co_await[^;?]*\?[^;:]*:")
 SWITCH = re.compile(r"switch\s*\([^)]*co_await")
 VALUE_CAPTURE = re.compile(r"co_await[^;]*\[(?:=|[^\]&]*\w+\s*=|[^\]&\[]*\b(?!this\b)[A-Za-z_]\w*\s*[,\]])")
 
-sources = [p for d in ("include", "src", "examples", "apps") for p in (root / d).rglob("*.[ch]pp")]
+sources = [p for d in ("include", "src", "examples", "apps", "tests", "bench") for p in (root / d).rglob("*.[ch]pp")
+           if "compile_fail" not in p.parts]
 for path in sorted(sources):
     for stmt in statements(path.read_text()):
         if "co_await" not in stmt:

@@ -42,10 +42,13 @@ AIO_TEST(Executor, LoopStaysResponsiveWhileAThreadWorks) {
     std::promise<void> release;
     auto gate = release.get_future().share();
     auto work = aio::create_task([&]() -> aio::Coro<int> {
-        co_return co_await aio::to_thread([gate] {
+        // Named first: g++ 12 destroys a by-value-capturing lambda twice when it is built
+        // inside the co_await expression (GCC PR 100611; tests/lint checks for it).
+        auto blocking_read = [gate] {
             gate.wait();
             return 1;
-        });
+        };
+        co_return co_await aio::to_thread(blocking_read);
     });
     int ticks = 0;
     for (int i = 0; i < 3; ++i) {
