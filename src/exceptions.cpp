@@ -51,14 +51,15 @@ void rethrow_if_cancelled() {
     }
 }
 
-namespace {
+namespace detail {
 std::string demangle(const char* name) {
     int status = 0;
     std::unique_ptr<char, decltype(&std::free)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status),
                                                      &std::free);
     return status == 0 && out ? std::string(out.get()) : std::string(name);
 }
-}  // namespace
+}  // namespace detail
+using detail::demangle;
 
 std::string describe(const std::exception_ptr& e) {
     if (!e) return "no exception";

@@ -339,7 +339,15 @@ void EventLoop::close() {
     timers_.for_each([&](detail::TimerNode* n) { left.push_back(n); });
     for (detail::TimerNode* n : left) {
         timers_.erase(n);
-        if (n->fire == &detail::CallbackBase::fire_timer) static_cast<detail::CallbackBase*>(n)->release();
+        if (n->fire != &detail::CallbackBase::fire_timer) continue;
+        auto* cb = static_cast<detail::CallbackBase*>(n);
+        if (debug_ && !cb->cancelled()) {
+            // Debug mode lists what would never run, like asyncio's leftover-handle warnings.
+            call_exception_handler({fmt::format("Timer handle still scheduled at loop close (due in {} ms)",
+                                                std::chrono::duration_cast<std::chrono::milliseconds>(n->when - time()).count()),
+                                    nullptr, {}, cb->describe()});
+        }
+        cb->release();
     }
     {
         std::lock_guard lock(impl_->remote_mutex);

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 #include "aio/coro.hpp"
@@ -35,6 +36,8 @@ public:
     CallbackBase& operator=(const CallbackBase&) = delete;
 
     virtual void invoke() = 0;
+    /// The callable's type, demangled, for reports (a lambda names its enclosing function).
+    [[nodiscard]] virtual std::string describe() const = 0;
     void acquire() noexcept { ++refs_; }
     void release() noexcept {
         if (--refs_ == 0) delete this;
@@ -53,11 +56,14 @@ private:
     bool cancelled_ = false;
 };
 
+std::string demangle(const char* mangled);
+
 template <class F>
 class Callback final : public CallbackBase {
 public:
     Callback(EventLoop* loop, F f) : CallbackBase(loop), f_(std::move(f)) {}
     void invoke() override { f_(); }
+    [[nodiscard]] std::string describe() const override { return demangle(typeid(F).name()); }
 
 private:
     F f_;

@@ -141,3 +141,21 @@ AIO_TEST(StallWatchdog, PrintsTheRunningCoroutineAndBacktraceDuringAStall) {
     EXPECT_NE(out.find("crunch_numbers_blocking"), std::string::npos) << out;
     EXPECT_NE(out.find("backtrace"), std::string::npos) << out;
 }
+
+TEST(DebugClose, ScheduledTimerHandlesAreListedAtCloseInDebugMode) {
+    std::vector<aio::ExceptionContext> reports;
+    {
+        aio::EventLoop l(true);
+        l.set_debug(true);
+        l.set_exception_handler([&](aio::EventLoop&, const aio::ExceptionContext& c) { reports.push_back(c); });
+        l.call_later(std::chrono::seconds(5), [] {});
+        auto cancelled = l.call_later(std::chrono::seconds(1), [] {});
+        cancelled.cancel();  // a cancelled handle is not a leftover
+        l.close();
+    }
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_NE(reports[0].message.find("Timer handle still scheduled at loop close (due in 5000 ms)"), std::string::npos)
+        << reports[0].message;
+    EXPECT_NE(reports[0].where.find("ScheduledTimerHandlesAreListedAtCloseInDebugMode"), std::string::npos)
+        << reports[0].where;
+}

@@ -88,6 +88,28 @@ void interrupted_program() {
 }
 }  // namespace
 
+void interrupted_twice_program() {
+    auto main = []() -> aio::Coro<> {
+        std::exception_ptr cancelled;
+        try {
+            ::raise(SIGINT);  // first Ctrl-C: cancels main
+            co_await aio::sleep(1h);
+        } catch (const aio::CancelledError&) {
+            cancelled = std::current_exception();
+        }
+        std::fputs("slow cleanup started\n", stderr);
+        ::raise(SIGINT);  // second Ctrl-C during the cleanup: abort at once
+        co_await aio::sleep(2s);
+        std::_Exit(3);  // reached only if the second Ctrl-C did not abort
+    };
+    aio::run(main());
+    std::exit(0);
+}
+
+TEST(Run, SecondCtrlCAbortsAtOnce) {
+    EXPECT_EXIT(interrupted_twice_program(), ::testing::KilledBySignal(SIGINT), "slow cleanup started");
+}
+
 TEST(Run, CtrlCCancelsMainRunsCleanupAndDiesOfSigint) {
     EXPECT_EXIT(interrupted_program(), ::testing::KilledBySignal(SIGINT), "cleanup ran");
 }
