@@ -14,7 +14,7 @@ namespace {
 thread_local std::uint32_t g_next_task_id = 0;  // names: Task-1, Task-2, … per thread
 thread_local std::uint64_t g_next_callback_id = 0;
 
-std::string frame_name(const std::source_location& where) {
+std::string frame_name(const SourceLocation& where) {
     return fmt::format("{} ({}:{})", where.function_name(), where.file_name(), where.line());
 }
 }  // namespace
@@ -56,7 +56,7 @@ void report_never_retrieved(EventLoop* loop, const std::exception_ptr& e, const 
     }
 }
 
-void report_never_awaited(const std::source_location& where) noexcept {
+void report_never_awaited(const SourceLocation& where) noexcept {
     ExceptionContext ctx{"coroutine was never awaited (destroyed before it ran)", nullptr, {}, frame_name(where)};
     if (tl_running_loop) {
         tl_running_loop->call_exception_handler(ctx);

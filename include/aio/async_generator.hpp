@@ -47,7 +47,7 @@ namespace detail {
 enum class AsyncGenState : std::uint8_t { created, running, suspended, done, closed };
 
 /// Reports a generator destroyed while suspended at a co_yield (debug mode only).
-inline void report_agen_not_closed(const std::source_location& where) noexcept {
+inline void report_agen_not_closed(const SourceLocation& where) noexcept {
     try {
         ExceptionContext ctx{"async generator was destroyed without aclose()", nullptr, {},
                              std::string(where.function_name()) + " (" + where.file_name() + ":" +
@@ -67,7 +67,7 @@ template <class T>
 struct AsyncGenPromise final : PromiseBase, AsyncGenHook {
     // PromiseBase::continuation_ is the consumer awaiting next()/aclose(): the generator's
     // parent in the async stack while it runs, and where co_yield/final_suspend transfer to.
-    explicit AsyncGenPromise(std::source_location where = std::source_location::current()) noexcept
+    explicit AsyncGenPromise(SourceLocation where = SourceLocation::current()) noexcept
         : PromiseBase(where) {}
     AsyncGenPromise(const AsyncGenPromise&) = delete;
     AsyncGenPromise& operator=(const AsyncGenPromise&) = delete;

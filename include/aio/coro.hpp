@@ -37,7 +37,7 @@ template <class T>
 struct CoroPromise final : PromiseBase, CoroResult<T> {
     // The defaulted argument is evaluated inside the coroutine, so it names the
     // coroutine function itself: print_stack and debug reports get names for free.
-    explicit CoroPromise(std::source_location where = std::source_location::current()) noexcept
+    explicit CoroPromise(SourceLocation where = SourceLocation::current()) noexcept
         : PromiseBase(where) {}
 
     Coro<T> get_return_object() noexcept;

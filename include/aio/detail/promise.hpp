@@ -12,6 +12,30 @@
 
 namespace aio::detail {
 
+#if defined(__cpp_lib_source_location)
+using SourceLocation = std::source_location;
+#else
+/// std::source_location for compilers whose library lacks it (clang < 15 with libstdc++):
+/// the same interface from the builtins those compilers do have.
+struct SourceLocation {
+    static constexpr SourceLocation current(const char* file = __builtin_FILE(),
+                                            const char* function = __builtin_FUNCTION(),
+                                            unsigned line = __builtin_LINE()) noexcept {
+        SourceLocation loc;
+        loc.file_ = file;
+        loc.function_ = function;
+        loc.line_ = line;
+        return loc;
+    }
+    [[nodiscard]] constexpr const char* file_name() const noexcept { return file_; }
+    [[nodiscard]] constexpr const char* function_name() const noexcept { return function_; }
+    [[nodiscard]] constexpr unsigned line() const noexcept { return line_; }
+    const char* file_ = "";
+    const char* function_ = "";
+    unsigned line_ = 0;
+};
+#endif
+
 class TaskBase;
 
 /// The task whose step is running on this thread (asyncio.current_task()).
@@ -51,7 +75,7 @@ inline std::atomic<bool> g_debug_checks{false};
 inline bool debug_enabled() noexcept { return g_debug_checks.load(std::memory_order_relaxed); }
 
 /// Reports a coroutine that was created and destroyed without ever running.
-void report_never_awaited(const std::source_location& where) noexcept;
+void report_never_awaited(const SourceLocation& where) noexcept;
 
 /// First base of every aiocpp promise. The frame layout puts the promise right after the
 /// resume/destroy pointers, so any of our handles can be viewed as a PromiseBase (the
@@ -61,10 +85,10 @@ struct PromiseBase {
     std::coroutine_handle<> continuation_{};
     std::exception_ptr error_{};
     /// The coroutine function (its name and line) from the promise's defaulted argument.
-    std::source_location where_;
+    SourceLocation where_;
     bool started_ = false;
 
-    explicit PromiseBase(std::source_location where) noexcept : where_(where) {}
+    explicit PromiseBase(SourceLocation where) noexcept : where_(where) {}
 
     static PromiseBase& of(std::coroutine_handle<> h) noexcept {
         return std::coroutine_handle<PromiseBase>::from_address(h.address()).promise();
