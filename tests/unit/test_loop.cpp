@@ -83,6 +83,25 @@ AIO_TEST(Loop, AddReaderFiresWhenReadableUntilRemoved) {
     ::close(fds[1]);
 }
 
+AIO_TEST(Loop, AddWriterFiresWhenWritableUntilRemoved) {
+    int fds[2];
+    CO_ASSERT_EQ(::pipe(fds), 0);
+    auto& l = aio::get_running_loop();
+    auto writable = l.create_future<int>();
+    int calls = 0;
+    l.add_writer(fds[1], [&, writable]() mutable {
+        ++calls;
+        l.remove_writer(fds[1]);
+        writable.set_result(static_cast<int>(::write(fds[1], "x", 1)));
+    });
+    EXPECT_EQ(co_await writable, 1);
+    co_await aio::sleep(0ms);
+    EXPECT_EQ(calls, 1);  // removed: not called again although still writable
+    EXPECT_FALSE(l.remove_writer(fds[1]));
+    ::close(fds[0]);
+    ::close(fds[1]);
+}
+
 AIO_TEST(Loop, SignalHandlerRunsOnTheLoop) {
     auto& l = aio::get_running_loop();
     auto got = l.create_future<>();

@@ -43,3 +43,11 @@ TEST(SleepOutside, AwaitingOutsideATaskIsAClearError) {
         aio::RuntimeError);
     h.destroy();
 }
+
+AIO_TEST(Sleep, SleepUntilAnAbsoluteTime) {
+    const auto target = loop.now() + 40ms;
+    co_await aio::sleep_until(target);
+    EXPECT_EQ(loop.now(), target);
+    co_await aio::sleep_until(target - 10ms);  // in the past: yields once, no wait
+    EXPECT_EQ(loop.now(), target);
+}

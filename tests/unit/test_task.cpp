@@ -217,6 +217,22 @@ AIO_TEST(Task, StackNamesTheCoroutines) {
     EXPECT_THROW(co_await t, aio::CancelledError);
 }
 
+AIO_TEST(Task, PrintStackWritesTheChain) {
+    auto t = aio::create_task(add_later(1, 1, 1h), "printed");
+    co_await aio::sleep(0ms);
+    std::FILE* out = std::tmpfile();
+    t.print_stack(out);
+    std::rewind(out);
+    char buf[512] = {};
+    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, out);
+    std::fclose(out);
+    const std::string text(buf, n);
+    EXPECT_NE(text.find("Stack for task printed (pending)"), std::string::npos) << text;
+    EXPECT_NE(text.find("add_later"), std::string::npos) << text;
+    t.cancel();
+    EXPECT_THROW(co_await t, aio::CancelledError);
+}
+
 AIO_TEST(Task, AwaitingTaskOfAnotherLoopIsAnError) {
     aio::test::TestLoop other;
     auto foreign = other.spawn(add_later(1, 1, 1ms));
