@@ -2,17 +2,56 @@
 
 #include <cxxabi.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <typeinfo>
 
 namespace aio {
 
 IncompleteReadError::IncompleteReadError(std::string partial, std::size_t expected)
-    : Error(std::to_string(partial.size()) + " bytes read on a total of " +
-            std::to_string(expected) + " expected bytes"),
+    : Error("IncompleteReadError: " + std::to_string(partial.size()) + " bytes read on a total of " +
+            (expected == std::string::npos ? std::string("undefined") : std::to_string(expected)) +
+            " expected bytes"),
       partial_(std::move(partial)),
       expected_(expected) {}
+
+namespace {
+std::string os_message(const char* type, int code, const std::string& context) {
+    std::string m = std::string(type) + ": [Errno " + std::to_string(code) + "] " + std::strerror(code);
+    if (!context.empty()) m += " (" + context + ")";
+    return m;
+}
+}  // namespace
+
+OSError::OSError(int code, const std::string& context) : OSError("OSError", code, context) {}
+OSError::OSError(const char* type, int code, const std::string& context)
+    : Error(os_message(type, code, context)), code_(code) {}
+ConnectionRefusedError::ConnectionRefusedError(int code, const std::string& context)
+    : ConnectionError("ConnectionRefusedError", code, context) {}
+ConnectionResetError::ConnectionResetError(int code, const std::string& context)
+    : ConnectionError("ConnectionResetError", code, context) {}
+ConnectionAbortedError::ConnectionAbortedError(int code, const std::string& context)
+    : ConnectionError("ConnectionAbortedError", code, context) {}
+BrokenPipeError::BrokenPipeError(int code, const std::string& context)
+    : ConnectionError("BrokenPipeError", code, context) {}
+
+GaiError::GaiError(int code, const std::string& reason, const std::string& host)
+    : OSError(Verbatim{}, code, "GaiError: " + reason + " (resolving " + host + ")") {}
+
+void raise_os_error(int code, const std::string& context) {
+    switch (code) {
+        case ECONNREFUSED: throw ConnectionRefusedError(code, context);
+        case ECONNRESET: throw ConnectionResetError(code, context);
+        case ECONNABORTED: throw ConnectionAbortedError(code, context);
+        case EPIPE:
+        case ESHUTDOWN: throw BrokenPipeError(code, context);
+        case ETIMEDOUT: throw TimeoutError("TimeoutError: [Errno " + std::to_string(code) + "] " + std::strerror(code) +
+                                           (context.empty() ? "" : " (" + context + ")"));
+        default: throw OSError(code, context);
+    }
+}
 
 ExceptionGroup::ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
     : Error(message + " (" + std::to_string(exceptions.size()) + " sub-exception" +

@@ -269,7 +269,7 @@ void EventLoop::run_once(bool may_block) {
                 if (!timers_.empty() && external_ == 0) {
                     // Idle: jump to the next deadline instead of sleeping.
                     if (timers_.top()->when > virtual_now_) virtual_now_ = timers_.top()->when;
-                } else if (timers_.empty() && external_ == 0 && impl_->watches.empty() &&
+                } else if (timers_.empty() && external_ == 0 && impl_->watches.empty() && io_registrations_ == 0 &&
                            impl_->signal_handlers.empty()) {
                     throw RuntimeError(
                         "RuntimeError: deadlock: the virtual-time loop is idle with no timer, executor job, "
@@ -332,6 +332,8 @@ void EventLoop::close() {
     // a waiter leaving) may schedule other tasks, which close_pending_tasks keeps alive
     // until it has discarded the ready queue again.
     detail::close_pending_tasks(*this);
+    // Services last: the abandoned frames above may have deregistered from them.
+    while (!impl_->services.empty()) impl_->services.pop_back();
     // Generators that outlive the loop forget it.
     while (detail::AsyncGenHook* h = agens_head_) h->unlink_gen();
     // Destroyed frames removed their own timers; what is left belongs to callbacks.
@@ -354,6 +356,18 @@ void EventLoop::close() {
         closed_ = true;
         impl_->remote.clear();
     }
+}
+
+EventLoop::Service* EventLoop::find_service(const void* key) const noexcept {
+    for (const auto& [k, s] : impl_->services) {
+        if (k == key) return s.get();
+    }
+    return nullptr;
+}
+
+void EventLoop::add_service(const void* key, std::unique_ptr<Service> service) {
+    if (closed_) throw RuntimeError("RuntimeError: Event loop is closed");
+    impl_->services.emplace_back(key, std::move(service));
 }
 
 void EventLoop::discard_ready() noexcept {

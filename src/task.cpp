@@ -166,6 +166,7 @@ void TaskBase::run_step(ReadyItem* item) {
     }
     t->flags_ &= static_cast<std::uint8_t>(~kParked);
     EventLoop* loop = t->loop_;
+    loop->io_budget_ = EventLoop::kIoBudget;
     const bool timed = loop->get_debug();
     const Clock::time_point start = timed ? Clock::now() : Clock::time_point{};
     const std::coroutine_handle<> resumed = t->resume_;

@@ -1,4 +1,5 @@
-// Everything in aiocpp's core: include this one header (like `import asyncio`).
+// Everything in aiocpp: include this one header (like `import asyncio`). The net/
+// headers need the aio::net library (aio::aio links it).
 #pragma once
 
 #include "aio/async_generator.hpp"
@@ -19,3 +20,7 @@
 #include "aio/taskgroups.hpp"
 #include "aio/tasks.hpp"
 #include "aio/timeouts.hpp"
+#include "aio/net/addresses.hpp"
+#include "aio/net/dns.hpp"
+#include "aio/net/sockets.hpp"
+#include "aio/net/streams.hpp"

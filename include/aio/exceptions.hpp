@@ -46,6 +46,12 @@ public:
     using Error::Error;
 };
 
+/// An argument or input has the right type but a bad value (Python's ValueError).
+class ValueError : public Error {
+public:
+    using Error::Error;
+};
+
 /// An operation is not allowed in the object's current state (asyncio.InvalidStateError).
 class InvalidStateError : public Error {
 public:
@@ -58,7 +64,64 @@ public:
     using Error::Error;
 };
 
-/// `readexactly()` hit EOF first; `partial()` holds the bytes read (asyncio.IncompleteReadError).
+/// A system call failed; `code()` is its errno (Python's OSError). The message names the
+/// error and what was being done: "[Errno 111] Connection refused (connect to 127.0.0.1:9)".
+class OSError : public Error {
+public:
+    OSError(int code, const std::string& context);
+    [[nodiscard]] int code() const noexcept { return code_; }
+
+protected:
+    OSError(const char* type, int code, const std::string& context);
+    struct Verbatim {};
+    OSError(Verbatim, int code, const std::string& message) : Error(message), code_(code) {}
+
+private:
+    int code_;
+};
+
+/// Base of the connection errors (Python's ConnectionError).
+class ConnectionError : public OSError {
+public:
+    using OSError::OSError;
+};
+
+/// ECONNREFUSED (Python's ConnectionRefusedError).
+class ConnectionRefusedError : public ConnectionError {
+public:
+    ConnectionRefusedError(int code, const std::string& context);
+};
+
+/// ECONNRESET, or a stream used after its connection was lost (ConnectionResetError).
+class ConnectionResetError : public ConnectionError {
+public:
+    ConnectionResetError(int code, const std::string& context);
+};
+
+/// ECONNABORTED (Python's ConnectionAbortedError).
+class ConnectionAbortedError : public ConnectionError {
+public:
+    ConnectionAbortedError(int code, const std::string& context);
+};
+
+/// EPIPE/ESHUTDOWN: writing to a connection the peer closed (Python's BrokenPipeError).
+class BrokenPipeError : public ConnectionError {
+public:
+    BrokenPipeError(int code, const std::string& context);
+};
+
+/// A host name could not be resolved (Python's socket.gaierror). `code()` is the resolver's
+/// status; the message names the host: "GaiError: Domain name not found (resolving x.invalid)".
+class GaiError : public OSError {
+public:
+    GaiError(int code, const std::string& reason, const std::string& host);
+};
+
+/// Raises the OSError subclass that matches `code` (as Python maps errno to classes).
+[[noreturn]] void raise_os_error(int code, const std::string& context);
+
+/// `readexactly()`/`readuntil()` hit EOF first; `partial()` holds the bytes read
+/// (asyncio.IncompleteReadError). `expected()` is npos when no size was asked for.
 class IncompleteReadError : public Error {
 public:
     IncompleteReadError(std::string partial, std::size_t expected);

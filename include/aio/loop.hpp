@@ -232,6 +232,23 @@ public:
     /// Restores the default disposition of `sig`; false if no handler was set.
     bool remove_signal_handler(int sig);
 
+    /// Per-loop state of a library layer (the DNS resolver, connection pools), created on
+    /// first use and destroyed by close() after the leftover tasks (so their frames can
+    /// still deregister from it). `T` must be default-constructible and derive from
+    /// `EventLoop::Service`.
+    struct Service {
+        virtual ~Service() = default;
+    };
+    template <class T>
+    T& service() {
+        static const char key = 0;
+        if (Service* s = find_service(&key)) return static_cast<T&>(*s);
+        auto owned = std::make_unique<T>();
+        T& ref = *owned;
+        add_service(&key, std::move(owned));
+        return ref;
+    }
+
     // ---- runtime internals used by the library's awaiters (not user API) ----
     void schedule(detail::ReadyItem* item) noexcept { ready_.push(item); }
     /// Loop close: empties the ready queue without running anything (callbacks lose the
@@ -269,8 +286,16 @@ public:
     detail::TaskBase* tasks_head_ = nullptr;
     /// Started async generators that have not finished (async_generator.hpp).
     detail::AsyncGenHook* agens_head_ = nullptr;
+    /// The running task's coop budget of I/O operations (detail/io.hpp); each step starts
+    /// with a full one.
+    int io_budget_ = kIoBudget;
+    static constexpr int kIoBudget = 128;
+    /// Sockets and pipes registered edge-triggered (detail/io.hpp).
+    std::size_t io_registrations_ = 0;
 
 private:
+    Service* find_service(const void* key) const noexcept;
+    void add_service(const void* key, std::unique_ptr<Service> service);
     void poll(int timeout_ms);
     void fire_due_timers();
     int idle_timeout_ms() const;

@@ -5,15 +5,9 @@
 
 #include <cstdint>
 
+#include "aio/detail/io.hpp"
+
 namespace aio::detail {
-
-/// Something registered with epoll; `data.ptr` points at it.
-struct IoSource {
-    virtual void on_events(std::uint32_t events) = 0;
-
-protected:
-    ~IoSource() = default;
-};
 
 class Poller {
 public:

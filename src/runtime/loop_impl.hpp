@@ -55,6 +55,7 @@ struct LoopImpl {
     std::unordered_map<int, std::function<void()>> signal_handlers;
     EventLoop::ExceptionHandler exception_handler;
     std::shared_ptr<ThreadPoolExecutor> default_executor;
+    std::vector<std::pair<const void*, std::unique_ptr<EventLoop::Service>>> services;
 };
 
 /// At loop close: reports tasks still pending and destroys their frames (task.cpp).

@@ -13,7 +13,7 @@ int open_fd_count() {
     return n;
 }
 
-TestLoop::TestLoop() : fds_before_(open_fd_count()), loop_(std::make_unique<EventLoop>(/*virtual_time=*/true)), start_(loop_->time()) {
+TestLoop::TestLoop(bool virtual_time) : fds_before_(open_fd_count()), loop_(std::make_unique<EventLoop>(virtual_time)), start_(loop_->time()) {
     loop_->set_exception_handler([this](EventLoop&, const ExceptionContext& c) { reports_.push_back(c); });
 }
 

@@ -21,7 +21,9 @@ int open_fd_count();
 /// sent to the exception handler are recorded; teardown fails the test on leftovers.
 class TestLoop {
 public:
-    TestLoop();
+    /// `virtual_time = false` gives a real clock, for tests on real sockets whose events
+    /// arrive in real time; the teardown checks are the same.
+    explicit TestLoop(bool virtual_time = true);
     ~TestLoop();
     TestLoop(const TestLoop&) = delete;
     TestLoop& operator=(const TestLoop&) = delete;
@@ -71,6 +73,15 @@ private:
     static ::aio::Coro<void> suite##_##name##_body(::aio::test::TestLoop& loop);               \
     TEST(suite, name) {                                                                        \
         ::aio::test::TestLoop loop;                                                            \
+        loop.run_test(suite##_##name##_body(loop));                                            \
+    }                                                                                          \
+    static ::aio::Coro<void> suite##_##name##_body([[maybe_unused]] ::aio::test::TestLoop& loop)
+
+/// AIO_TEST on a real clock: for tests on real sockets (use generous timeouts).
+#define AIO_REAL_TEST(suite, name)                                                             \
+    static ::aio::Coro<void> suite##_##name##_body(::aio::test::TestLoop& loop);               \
+    TEST(suite, name) {                                                                        \
+        ::aio::test::TestLoop loop(false);                                                     \
         loop.run_test(suite##_##name##_body(loop));                                            \
     }                                                                                          \
     static ::aio::Coro<void> suite##_##name##_body([[maybe_unused]] ::aio::test::TestLoop& loop)

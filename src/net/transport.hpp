@@ -1,0 +1,106 @@
+// The connection under a StreamReader/StreamWriter pair: asyncio's socket transport and
+// stream protocol in one object (private to src/net).
+//
+// Write side states:
+//
+//   open ──close()──► closing ──buffer flushed──► closed
+//     │                  │                          ▲
+//     └──abort() / last handle dropped / error──────┘  (buffered data is discarded)
+//
+// Reading is pull-based: nothing is read until a reader asks, so an unread connection
+// leaves its bytes in the kernel and TCP flow control stops the peer. Writing is
+// push-based: write() sends at once what fits, the rest is flushed from the poller's
+// EPOLLOUT callback (no task needed), and drain() waits while the buffer is above the
+// high-water mark.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include <sys/types.h>
+
+#include "aio/detail/io.hpp"
+#include "aio/locks.hpp"
+#include "aio/net/addresses.hpp"
+
+namespace aio::detail {
+
+class StreamTransport final : public IoRegistration {
+public:
+    enum class State : std::uint8_t { open, closing, closed };
+
+    /// Takes ownership of the connected, non-blocking `fd` (a socket or a pipe) and
+    /// registers it. `peer` is kept for errors, which must name it even after a reset.
+    StreamTransport(EventLoop& loop, int fd, std::size_t limit, const SocketAddress& peer);
+    ~StreamTransport() override;
+
+    void acquire() noexcept { ++refs_; }
+    /// Dropping the last handle closes the connection (discarding unsent data).
+    void release() noexcept;
+
+    // ---- reading ----
+    /// Receives into the loop thread's scratch buffer; returns the byte count (0 at end
+    /// of stream). The bytes are valid until the next suspension.
+    Coro<std::size_t> recv_some(const char* what);
+    /// Appends received bytes to the buffer; false at end of stream.
+    Coro<bool> fill(const char* what);
+    static const char* scratch() noexcept;
+    [[nodiscard]] std::string_view buffered() const noexcept {
+        return std::string_view(rbuf_).substr(rpos_);
+    }
+    /// Removes and returns the first `n` buffered bytes.
+    std::string take(std::size_t n);
+    void drop(std::size_t n) noexcept;
+    void keep(std::string_view bytes) { rbuf_.append(bytes); }
+    [[nodiscard]] bool eof() const noexcept { return eof_; }
+    [[nodiscard]] std::size_t limit() const noexcept { return limit_; }
+    [[nodiscard]] int sock() const noexcept { return fd_; }
+
+    // ---- writing ----
+    void write(std::string_view data);
+    Coro<> drain();
+    void write_eof();
+    void close();
+    void abort() noexcept;
+    Coro<> wait_closed();
+    [[nodiscard]] State state() const noexcept { return state_; }
+    [[nodiscard]] std::size_t pending() const noexcept { return wbuf_.size() - wpos_; }
+    void set_limits(std::size_t high, std::size_t low);
+    [[nodiscard]] const SocketAddress& peer() const noexcept { return peer_; }
+    [[nodiscard]] SocketAddress local() const;
+
+private:
+    void on_writable() override;
+    ssize_t send_some(const char* data, std::size_t n) noexcept;
+    void send_eof() noexcept;
+    void flush();
+    void connection_lost(int err);
+    void finish_close() noexcept;
+    [[noreturn]] void raise_lost() const;
+    [[nodiscard]] std::string describe_peer() const;
+
+    int fd_;
+    std::uint32_t refs_ = 0;
+    State state_ = State::open;
+    bool is_socket_ = true;    // else a pipe: read/write instead of recv/send
+    bool eof_ = false;         // the peer closed its side (or we closed the connection)
+    bool eof_wanted_ = false;  // write_eof() once the buffer is flushed
+    bool eof_sent_ = false;
+    bool paused_ = false;      // above the high-water mark until back at the low one
+    int lost_errno_ = 0;       // the error that broke the connection
+    std::size_t limit_;
+    std::size_t rpos_ = 0;
+    std::string rbuf_;
+    std::size_t wpos_ = 0;
+    std::string wbuf_;
+    std::size_t high_ = 64 * 1024;
+    std::size_t low_ = 16 * 1024;
+    SocketAddress peer_;
+    Event writable_;  // set while not paused
+    Event closed_;
+};
+
+}  // namespace aio::detail

@@ -1,0 +1,45 @@
+#include "aio/detail/io.hpp"
+
+#include "runtime/loop_impl.hpp"
+
+namespace aio::detail {
+
+void IoRegistration::open(EventLoop& loop, int fd, bool ready_read, bool ready_write) {
+    loop.impl().poller.add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, this);
+    loop_ = &loop;
+    fd_ = fd;
+    ready_[kRead] = ready_read;
+    ready_[kWrite] = ready_write;
+    hup_ = false;
+    closed_ = false;
+    ++loop.io_registrations_;
+}
+
+void IoRegistration::close() noexcept {
+    if (!loop_) return;
+    loop_->impl().poller.remove(fd_);
+    --loop_->io_registrations_;
+    loop_ = nullptr;
+    closed_ = true;
+    for (IoReadyAwaiter*& w : waiter_) {
+        if (IoReadyAwaiter* waiter = std::exchange(w, nullptr)) waiter->fire();
+    }
+}
+
+void IoRegistration::on_events(std::uint32_t events) {
+    // Errors and hang-ups make both directions "ready": the next syscall reports them.
+    const bool bad = events & (EPOLLERR | EPOLLHUP);
+    if (events & (EPOLLRDHUP | EPOLLHUP)) hup_ = true;
+    if (bad || (events & (EPOLLIN | EPOLLRDHUP))) {
+        ready_[kRead] = true;
+        if (IoReadyAwaiter* w = std::exchange(waiter_[kRead], nullptr)) w->fire();
+    }
+    if (bad || (events & EPOLLOUT)) {
+        ready_[kWrite] = true;
+        on_writable();
+        if (!loop_) return;  // on_writable may have closed the registration
+        if (IoReadyAwaiter* w = std::exchange(waiter_[kWrite], nullptr)) w->fire();
+    }
+}
+
+}  // namespace aio::detail
