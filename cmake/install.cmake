@@ -17,7 +17,7 @@ install(FILES ${PROJECT_BINARY_DIR}/aiocppConfig.cmake ${PROJECT_BINARY_DIR}/aio
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/aiocpp)
 if(TARGET aio_net)
   set(AIOCPP_PC_LIBS "-laiocpp_net")
-  set(AIOCPP_PC_REQUIRES "libcares")
+  set(AIOCPP_PC_REQUIRES "libcares libssl libcrypto")
 endif()
 configure_file(cmake/aiocpp.pc.in ${PROJECT_BINARY_DIR}/aiocpp.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/aiocpp.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

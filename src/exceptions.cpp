@@ -36,6 +36,12 @@ ConnectionAbortedError::ConnectionAbortedError(int code, const std::string& cont
     : ConnectionError("ConnectionAbortedError", code, context) {}
 BrokenPipeError::BrokenPipeError(int code, const std::string& context)
     : ConnectionError("BrokenPipeError", code, context) {}
+FileNotFoundError::FileNotFoundError(int code, const std::string& context)
+    : OSError("FileNotFoundError", code, context) {}
+PermissionError::PermissionError(int code, const std::string& context)
+    : OSError("PermissionError", code, context) {}
+ProcessLookupError::ProcessLookupError(int code, const std::string& context)
+    : OSError("ProcessLookupError", code, context) {}
 
 GaiError::GaiError(int code, const std::string& reason, const std::string& host)
     : OSError(Verbatim{}, code, "GaiError: " + reason + " (resolving " + host + ")") {}
@@ -47,6 +53,10 @@ void raise_os_error(int code, const std::string& context) {
         case ECONNABORTED: throw ConnectionAbortedError(code, context);
         case EPIPE:
         case ESHUTDOWN: throw BrokenPipeError(code, context);
+        case ENOENT: throw FileNotFoundError(code, context);
+        case EACCES:
+        case EPERM: throw PermissionError(code, context);
+        case ESRCH: throw ProcessLookupError(code, context);
         case ETIMEDOUT: throw TimeoutError("TimeoutError: [Errno " + std::to_string(code) + "] " + std::strerror(code) +
                                            (context.empty() ? "" : " (" + context + ")"));
         default: throw OSError(code, context);

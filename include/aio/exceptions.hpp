@@ -110,6 +110,24 @@ public:
     BrokenPipeError(int code, const std::string& context);
 };
 
+/// ENOENT: a file, directory or program that does not exist (Python's FileNotFoundError).
+class FileNotFoundError : public OSError {
+public:
+    FileNotFoundError(int code, const std::string& context);
+};
+
+/// EACCES/EPERM: the operation is not allowed (Python's PermissionError).
+class PermissionError : public OSError {
+public:
+    PermissionError(int code, const std::string& context);
+};
+
+/// ESRCH: no such process, e.g. signalling a child already reaped (ProcessLookupError).
+class ProcessLookupError : public OSError {
+public:
+    ProcessLookupError(int code, const std::string& context);
+};
+
 /// A host name could not be resolved (Python's socket.gaierror). `code()` is the resolver's
 /// status; the message names the host: "GaiError: Domain name not found (resolving x.invalid)".
 class GaiError : public OSError {

@@ -137,14 +137,20 @@ Coro<std::vector<SocketAddress>> resolve_stream(std::string_view host, std::uint
 }  // namespace
 
 Coro<Streams> open_connection(std::string_view host, std::uint16_t port, ConnectOptions options) {
-    std::string host_copy(host);  // the caller's view may not outlive the first suspension
+    // Copied before the first suspension: the caller's views may not outlive it.
+    std::string host_copy(host);
+    std::optional<SSLContext> ssl;
+    if (options.ssl) ssl = *options.ssl;
+    std::string tls_host(options.server_hostname.empty() ? host : options.server_hostname);
     std::vector<SocketAddress> addrs = co_await resolve_stream(host_copy, port);
     Socket sock = co_await connect_staggered(interleave(addrs), options.happy_eyeballs_delay);
     const SocketAddress peer = sock.peername();
     auto* t = new detail::StreamTransport(get_running_loop(), sock.release(), options.limit, peer);
     t->acquire();
     t->acquire();
-    co_return Streams{StreamReader(t), StreamWriter(t)};
+    Streams streams{StreamReader(t), StreamWriter(t)};
+    if (ssl) co_await t->start_tls(*ssl, std::move(tls_host), options.ssl_handshake_timeout);
+    co_return streams;
 }
 
 Streams open_connection(Socket sock, ConnectOptions options) {
@@ -181,12 +187,17 @@ StreamWriter connect_write_pipe(int fd) { return StreamWriter(pipe_transport(fd,
 
 Coro<Streams> open_unix_connection(std::string_view path, ConnectOptions options) {
     SocketAddress addr = SocketAddress::unix_path(path);
+    std::optional<SSLContext> ssl;
+    if (options.ssl) ssl = *options.ssl;
+    std::string tls_host(options.server_hostname);
     Socket sock(AF_UNIX, SOCK_STREAM);
     co_await sock_connect(sock, addr);
     auto* t = new detail::StreamTransport(get_running_loop(), sock.release(), options.limit, addr);
     t->acquire();
     t->acquire();
-    co_return Streams{StreamReader(t), StreamWriter(t)};
+    Streams streams{StreamReader(t), StreamWriter(t)};
+    if (ssl) co_await t->start_tls(*ssl, std::move(tls_host), options.ssl_handshake_timeout);
+    co_return streams;
 }
 
 }  // namespace aio

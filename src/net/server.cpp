@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include "aio/exceptions.hpp"
@@ -40,6 +41,7 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
     Event all_done;      // set once closed with no handler left
     std::string unix_path;
     ino_t unix_inode = 0;
+    std::optional<SSLContext> ssl;
 
     void close();
     void forget(std::uint64_t id) {
@@ -58,6 +60,21 @@ Coro<> run_connection(std::shared_ptr<ServerState> st, std::uint64_t id, StreamR
         ~Forget() { st->forget(id); }
     } forget{st.get(), id};
     std::exception_ptr error;
+    if (st->ssl) {
+        // The handshake comes first; a client that fails it is dropped. asyncio logs that
+        // at debug level only, so it is reported in debug mode only.
+        try {
+            co_await writer.start_tls(*st->ssl, {}, st->options.ssl_handshake_timeout);
+        } catch (const CancelledError&) {
+            throw;
+        } catch (...) {
+            error = std::current_exception();
+        }
+        if (error) {
+            if (st->loop->get_debug()) st->loop->call_exception_handler({"SSL handshake failed", error, {}, {}});
+            co_return;
+        }
+    }
     try {
         co_await st->handler(std::move(reader), std::move(writer));
     } catch (const CancelledError&) {
@@ -172,6 +189,7 @@ Socket listen_socket(const SocketAddress& addr, const ServerOptions& options) {
 Coro<Server> start_server(ClientConnected handler, std::string_view host, std::uint16_t port, ServerOptions options) {
     std::string host_copy(host);
     auto st = std::make_shared<detail::ServerState>(std::move(handler), options, &get_running_loop());
+    if (options.ssl) st->ssl = *options.ssl;
     std::vector<SocketAddress> addrs;
     if (host_copy.empty()) {
         addrs.push_back(*SocketAddress::parse("0.0.0.0", port));
@@ -214,6 +232,7 @@ Coro<Server> start_server(ClientConnected handler, std::string_view host, std::u
 
 Coro<Server> start_unix_server(ClientConnected handler, std::string_view path, ServerOptions options) {
     auto st = std::make_shared<detail::ServerState>(std::move(handler), options, &get_running_loop());
+    if (options.ssl) st->ssl = *options.ssl;
     SocketAddress addr = SocketAddress::unix_path(path);
     std::string file(path);
     const bool abstract = file.front() == '\0' || file.front() == '@';

@@ -12,6 +12,7 @@
 
 #include "aio/exceptions.hpp"
 #include "aio/sleep.hpp"
+#include "net/tls_session.hpp"
 #include "net/transport.hpp"
 
 namespace aio {
@@ -24,7 +25,7 @@ constexpr std::size_t kScratch = 64 * 1024;
 thread_local char tl_scratch[kScratch];
 }  // namespace
 
-const char* StreamTransport::scratch() noexcept { return tl_scratch; }
+char* StreamTransport::scratch_buffer() noexcept { return tl_scratch; }
 
 namespace {
 // Pipes have no MSG_NOSIGNAL: writing to one whose reader is gone would kill the process
@@ -98,7 +99,7 @@ void StreamTransport::raise_lost() const {
 
 // ---- reading ----
 
-Coro<std::size_t> StreamTransport::recv_some(const char* what) {
+Coro<std::size_t> StreamTransport::recv_raw(char* buf, const char* what) {
     for (;;) {
         if (eof_) co_return 0;
         if (lost_errno_ != 0) raise_lost();
@@ -107,7 +108,7 @@ Coro<std::size_t> StreamTransport::recv_some(const char* what) {
             eof_ = true;  // closed locally: reads end as at end of stream
             co_return 0;
         }
-        ssize_t n = is_socket_ ? ::recv(fd_, tl_scratch, kScratch, 0) : ::read(fd_, tl_scratch, kScratch);
+        ssize_t n = is_socket_ ? ::recv(fd_, buf, kScratch, 0) : ::read(fd_, buf, kScratch);
         if (n > 0) {
             // A short read drained the socket: the next edge will say when more arrives.
             if (static_cast<std::size_t>(n) < kScratch) clear(kRead);
@@ -163,6 +164,15 @@ void StreamTransport::write(std::string_view data) {
     if (state_ != State::open) throw RuntimeError("RuntimeError: StreamWriter.write() after close()");
     if (lost_errno_ != 0) raise_lost();
     if (data.empty()) return;
+    if (tls_) {
+        tls_write(data);
+        return;
+    }
+    write_raw(data);
+}
+
+void StreamTransport::write_raw(std::string_view data) {
+    if (data.empty() || lost_errno_ != 0 || state_ == State::closed) return;
     if (pending() == 0 && ready(kWrite)) {
         // Nothing queued: send directly, as asyncio's transports do.
         for (;;) {
@@ -254,6 +264,7 @@ Coro<> StreamTransport::drain() {
 }
 
 void StreamTransport::write_eof() {
+    if (tls_) throw RuntimeError("RuntimeError: TLS connections cannot half-close: write_eof() is not supported");
     if (state_ != State::open || eof_wanted_) return;
     eof_wanted_ = true;
     if (pending() == 0) send_eof();
@@ -270,6 +281,7 @@ void StreamTransport::send_eof() noexcept {
 
 void StreamTransport::close() {
     if (state_ != State::open) return;
+    if (tls_) tls_close_notify();
     state_ = State::closing;
     if (pending() == 0 || lost_errno_ != 0) finish_close();
 }
@@ -460,7 +472,15 @@ void StreamWriter::abort() noexcept {
     if (t_) t_->abort();
 }
 
+bool StreamWriter::can_write_eof() const noexcept { return !t_ || !t_->has_tls(); }
+
 bool StreamWriter::is_closing() const noexcept { return !t_ || t_->state() != detail::StreamTransport::State::open; }
+
+Coro<> StreamWriter::start_tls(const SSLContext& context, std::string_view server_hostname,
+                               std::chrono::milliseconds ssl_handshake_timeout) {
+    need(t_, "StreamWriter.start_tls()");
+    return t_->start_tls(context, std::string(server_hostname), ssl_handshake_timeout);
+}
 
 Coro<> StreamWriter::wait_closed() {
     need(t_, "StreamWriter.wait_closed()");
@@ -472,7 +492,7 @@ std::any StreamWriter::get_extra_info(std::string_view name) const {
     if (name == "peername") return t_->peer();
     if (name == "sockname") return t_->local();
     if (name == "socket") return t_->sock();
-    return {};
+    return t_->tls_info(name);
 }
 
 SocketAddress StreamWriter::peername() const { return t_ ? t_->peer() : SocketAddress(); }

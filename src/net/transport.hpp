@@ -14,9 +14,12 @@
 // high-water mark.
 #pragma once
 
+#include <any>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -25,8 +28,11 @@
 #include "aio/detail/io.hpp"
 #include "aio/locks.hpp"
 #include "aio/net/addresses.hpp"
+#include "aio/net/tls.hpp"
 
 namespace aio::detail {
+
+struct TlsSession;  // tls.cpp
 
 class StreamTransport final : public IoRegistration {
 public:
@@ -42,12 +48,12 @@ public:
     void release() noexcept;
 
     // ---- reading ----
-    /// Receives into the loop thread's scratch buffer; returns the byte count (0 at end
-    /// of stream). The bytes are valid until the next suspension.
-    Coro<std::size_t> recv_some(const char* what);
+    /// Receives into the loop thread's scratch buffer (decrypted, with TLS); returns the
+    /// byte count (0 at end of stream). The bytes are valid until the next suspension.
+    Coro<std::size_t> recv_some(const char* what) { return tls_ ? tls_recv(what) : recv_raw(scratch_buffer(), what); }
     /// Appends received bytes to the buffer; false at end of stream.
     Coro<bool> fill(const char* what);
-    static const char* scratch() noexcept;
+    static const char* scratch() noexcept { return scratch_buffer(); }
     [[nodiscard]] std::string_view buffered() const noexcept {
         return std::string_view(rbuf_).substr(rpos_);
     }
@@ -58,6 +64,14 @@ public:
     [[nodiscard]] bool eof() const noexcept { return eof_; }
     [[nodiscard]] std::size_t limit() const noexcept { return limit_; }
     [[nodiscard]] int sock() const noexcept { return fd_; }
+
+    // ---- TLS (tls.cpp) ----
+    /// Starts TLS on this connection and completes the handshake within `timeout`;
+    /// `host` is the name to verify and send as SNI (clients), or empty.
+    Coro<> start_tls(const SSLContext& ctx, std::string host, std::chrono::milliseconds timeout);
+    [[nodiscard]] bool has_tls() const noexcept { return tls_ != nullptr; }
+    /// get_extra_info's TLS keys ("ssl_object", "peercert", "cipher", …); empty if none.
+    [[nodiscard]] std::any tls_info(std::string_view name) const;
 
     // ---- writing ----
     void write(std::string_view data);
@@ -73,6 +87,16 @@ public:
     [[nodiscard]] SocketAddress local() const;
 
 private:
+    static char* scratch_buffer() noexcept;
+    Coro<std::size_t> recv_raw(char* buf, const char* what);
+    Coro<std::size_t> tls_recv(const char* what);
+    Coro<> tls_handshake();
+    void write_raw(std::string_view data);
+    void tls_write(std::string_view data);
+    void tls_close_notify() noexcept;
+    /// Moves what OpenSSL produced (records, alerts, close_notify) to the socket.
+    void pump_tls_output();
+    [[noreturn]] void raise_tls_error(int ret, const char* during);
     void on_writable() override;
     ssize_t send_some(const char* data, std::size_t n) noexcept;
     void send_eof() noexcept;
@@ -99,6 +123,7 @@ private:
     std::size_t high_ = 64 * 1024;
     std::size_t low_ = 16 * 1024;
     SocketAddress peer_;
+    std::unique_ptr<TlsSession> tls_;
     Event writable_;  // set while not paused
     Event closed_;
 };

@@ -17,6 +17,7 @@
 
 #include "aio/coro.hpp"
 #include "aio/net/addresses.hpp"
+#include "aio/net/tls.hpp"
 
 namespace aio {
 
@@ -110,9 +111,10 @@ public:
     /// if it was lost (ConnectionResetError, BrokenPipeError).
     /// Cancellation: Cancel-safe: the data stays buffered and is still sent.
     [[nodiscard]] Coro<> drain();
-    /// Closes the sending side once the buffer is flushed (shutdown(SHUT_WR)).
+    /// Closes the sending side once the buffer is flushed (shutdown(SHUT_WR)). TLS cannot
+    /// half-close: RuntimeError there.
     void write_eof();
-    [[nodiscard]] bool can_write_eof() const noexcept { return true; }
+    [[nodiscard]] bool can_write_eof() const noexcept;
     /// Flushes what is buffered, then closes the connection.
     void close();
     /// Closes at once, discarding buffered data (asyncio's transport.abort()).
@@ -122,8 +124,19 @@ public:
     /// Raises the connection's error if it was lost.
     /// Cancellation: Cancel-safe: closing continues in the background.
     [[nodiscard]] Coro<> wait_closed();
-    /// "peername", "sockname" (SocketAddress) or "socket" (the fd, int); empty otherwise.
+    /// "peername", "sockname" (SocketAddress), "socket" (the fd, int); with TLS also
+    /// "ssl_object" (OpenSSL's `SSL*`), "peercert" (PeerCertificate, if the peer sent one),
+    /// "cipher", "tls_version" and "alpn_protocol" (std::string). Empty if unknown.
     [[nodiscard]] std::any get_extra_info(std::string_view name) const;
+    /// Upgrades the connection to TLS in place (StreamWriter.start_tls): a client context
+    /// verifies `server_hostname` (default: none; required with check_hostname), a server
+    /// context answers the handshake. Bytes already buffered by the reader are handed to
+    /// TLS. Raises SSLError/SSLCertVerificationError, or TimeoutError after
+    /// `ssl_handshake_timeout`.
+    /// Cancellation: Not cancel-safe: a cancelled handshake leaves the connection unusable;
+    /// close it.
+    [[nodiscard]] Coro<> start_tls(const SSLContext& context, std::string_view server_hostname = {},
+                                   std::chrono::milliseconds ssl_handshake_timeout = std::chrono::seconds(60));
     [[nodiscard]] SocketAddress peername() const;
     [[nodiscard]] SocketAddress sockname() const;
     /// Bytes buffered and not yet sent (transport.get_write_buffer_size()).
@@ -148,6 +161,13 @@ struct Streams {
 struct ConnectOptions {
     /// The reader's buffer limit.
     std::size_t limit = kDefaultStreamLimit;
+    /// TLS: the client context to use (e.g. `SSLContext::create_default_context()`), or
+    /// nullptr for plain TCP. It is copied when the connection starts.
+    const SSLContext* ssl = nullptr;
+    /// TLS: the name to verify and send (SNI); defaults to `host`.
+    std::string_view server_hostname = {};
+    /// TLS: the handshake must finish within this (asyncio's ssl_handshake_timeout).
+    std::chrono::milliseconds ssl_handshake_timeout = std::chrono::seconds(60);
     /// Happy Eyeballs (RFC 8305): when a name resolves to several addresses, start the
     /// next attempt after this delay if the previous one has not connected; nullopt tries
     /// them one after another. Addresses are interleaved by family.
@@ -189,6 +209,11 @@ struct ServerOptions {
     bool reuse_port = false;
     /// Each connection's reader buffer limit.
     std::size_t limit = kDefaultStreamLimit;
+    /// TLS: the server context (with its certificate chain loaded), or nullptr. Each
+    /// connection's handshake completes before the handler runs; a failed one is dropped
+    /// (reported in debug mode).
+    const SSLContext* ssl = nullptr;
+    std::chrono::milliseconds ssl_handshake_timeout = std::chrono::seconds(60);
 };
 static_assert(std::is_trivially_destructible_v<ServerOptions>, "options structs must be trivially destructible (g++ 12)");
 
