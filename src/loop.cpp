@@ -13,6 +13,7 @@
 
 #include <fmt/core.h>
 
+#include "aio/detail/io.hpp"
 #include "aio/exceptions.hpp"
 #include "runtime/epoll.hpp"
 #include "runtime/loop_impl.hpp"
@@ -269,7 +270,7 @@ void EventLoop::run_once(bool may_block) {
                 if (!timers_.empty() && external_ == 0) {
                     // Idle: jump to the next deadline instead of sleeping.
                     if (timers_.top()->when > virtual_now_) virtual_now_ = timers_.top()->when;
-                } else if (timers_.empty() && external_ == 0 && impl_->watches.empty() && io_registrations_ == 0 &&
+                } else if (timers_.empty() && external_ == 0 && impl_->watches.empty() && io_head_ == nullptr &&
                            impl_->signal_handlers.empty()) {
                     throw RuntimeError(
                         "RuntimeError: deadlock: the virtual-time loop is idle with no timer, executor job, "
@@ -334,6 +335,13 @@ void EventLoop::close() {
     detail::close_pending_tasks(*this);
     // Services last: the abandoned frames above may have deregistered from them.
     while (!impl_->services.empty()) impl_->services.pop_back();
+    // Sockets still open outlive the loop safely: they forget it (and their fds stay
+    // theirs to close). Debug mode lists them, like asyncio's unclosed-transport warnings.
+    while (detail::IoRegistration* r = io_head_) {
+        if (debug_) call_exception_handler({"Socket still open at loop close: " + r->describe(), nullptr, {}, {}});
+        impl_->poller.remove(r->fd());
+        r->detach_from_loop();
+    }
     // Generators that outlive the loop forget it.
     while (detail::AsyncGenHook* h = agens_head_) h->unlink_gen();
     // Destroyed frames removed their own timers; what is left belongs to callbacks.

@@ -70,6 +70,7 @@ private:
 };
 
 class TaskBase;
+class IoRegistration;
 struct LoopImpl;  // the loop's cold state (src/loop.cpp)
 
 /// A started async generator, listed on its loop so run() can aclose() the ones still
@@ -290,8 +291,9 @@ public:
     /// with a full one.
     int io_budget_ = kIoBudget;
     static constexpr int kIoBudget = 128;
-    /// Sockets and pipes registered edge-triggered (detail/io.hpp).
-    std::size_t io_registrations_ = 0;
+    /// Sockets and pipes registered edge-triggered (detail/io.hpp): an intrusive list, so
+    /// close() can detach (and in debug mode list) those still open.
+    detail::IoRegistration* io_head_ = nullptr;
 
 private:
     Service* find_service(const void* key) const noexcept;

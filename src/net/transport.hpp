@@ -84,6 +84,7 @@ public:
     [[nodiscard]] std::size_t pending() const noexcept { return wbuf_.size() - wpos_; }
     void set_limits(std::size_t high, std::size_t low);
     [[nodiscard]] const SocketAddress& peer() const noexcept { return peer_; }
+    [[nodiscard]] std::string describe() const override { return "stream to " + describe_peer(); }
     [[nodiscard]] SocketAddress local() const;
 
 private:

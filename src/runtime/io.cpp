@@ -12,14 +12,29 @@ void IoRegistration::open(EventLoop& loop, int fd, bool ready_read, bool ready_w
     ready_[kWrite] = ready_write;
     hup_ = false;
     closed_ = false;
-    ++loop.io_registrations_;
+    prev_ = nullptr;
+    next_ = loop.io_head_;
+    if (next_) next_->prev_ = this;
+    loop.io_head_ = this;
+}
+
+void IoRegistration::detach_from_loop() noexcept {
+    if (!loop_) return;
+    if (prev_) {
+        prev_->next_ = next_;
+    } else {
+        loop_->io_head_ = next_;
+    }
+    if (next_) next_->prev_ = prev_;
+    prev_ = next_ = nullptr;
+    loop_ = nullptr;
+    closed_ = true;
 }
 
 void IoRegistration::close() noexcept {
     if (!loop_) return;
     loop_->impl().poller.remove(fd_);
-    --loop_->io_registrations_;
-    loop_ = nullptr;
+    detach_from_loop();
     closed_ = true;
     for (IoReadyAwaiter*& w : waiter_) {
         if (IoReadyAwaiter* waiter = std::exchange(w, nullptr)) waiter->fire();

@@ -13,6 +13,7 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <string>
 
 #include "aio/detail/task_base.hpp"
 #include "aio/loop.hpp"
@@ -67,6 +68,11 @@ public:
     [[nodiscard]] bool has_waiter(Dir d) const noexcept { return waiter_[d] != nullptr; }
 
     void on_events(std::uint32_t events) override;
+    /// What this is, for the debug report of registrations still open at loop close.
+    [[nodiscard]] virtual std::string describe() const { return "fd " + std::to_string(fd_); }
+    /// Loop close: forget the loop without touching it again (the owner may outlive it).
+    void detach_from_loop() noexcept;
+    [[nodiscard]] IoRegistration* next_registration() const noexcept { return next_; }
 
 protected:
     /// Called from the poller when the fd became writable (the stream writer flushes its
@@ -81,6 +87,8 @@ private:
     bool hup_ = false;
     bool closed_ = false;
     IoReadyAwaiter* waiter_[2] = {nullptr, nullptr};
+    IoRegistration* prev_ = nullptr;  // the loop's list of registrations
+    IoRegistration* next_ = nullptr;
 };
 
 class IoReadyAwaiter : public LeafWait {

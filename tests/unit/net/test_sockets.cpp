@@ -115,3 +115,22 @@ AIO_TEST(Sockets, AlwaysReadySocketYieldsToOthers) {
     co_await other;
     EXPECT_GE(during, 1000 / aio::EventLoop::kIoBudget - 1);
 }
+
+TEST(Sockets, ASocketMayOutliveItsLoop) {
+    aio::Socket kept(AF_INET, SOCK_STREAM);
+    std::vector<std::string> reports;
+    {
+        aio::EventLoop loop;
+        loop.set_debug(true);
+        loop.set_exception_handler([&](aio::EventLoop&, const aio::ExceptionContext& c) { reports.push_back(c.message); });
+        loop.run_until_complete([](aio::Socket& s) -> aio::Coro<> {
+            (void)s.io();  // registered with this loop
+            co_return;
+        }(kept));
+        loop.close();  // `kept` is still open and registered: the loop lets go of it
+    }
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_EQ(reports[0], "Socket still open at loop close: fd " + std::to_string(kept.fd()));
+    kept.close();  // must not touch the destroyed loop (ASan would see it)
+    EXPECT_FALSE(kept);
+}
