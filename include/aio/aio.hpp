@@ -21,6 +21,8 @@
 #include "aio/tasks.hpp"
 #include "aio/timeouts.hpp"
 #include "aio/net/addresses.hpp"
+#include "aio/net/datagrams.hpp"
 #include "aio/net/dns.hpp"
 #include "aio/net/sockets.hpp"
 #include "aio/net/streams.hpp"
+#include "aio/net/tls.hpp"

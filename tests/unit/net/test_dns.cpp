@@ -18,107 +18,13 @@
 #include "aio/sleep.hpp"
 #include "aio/task.hpp"
 #include "aio/tasks.hpp"
+#include "fake_dns.hpp"
 #include "test_loop.hpp"
 
 using namespace std::chrono_literals;
+using aio::test::FakeDns;
 
 namespace {
-
-/// A tiny DNS server on 127.0.0.1 (UDP, its own thread, blocking socket): A queries for
-/// "test.example" get 10.1.2.3, other types for it an empty answer, other names NXDOMAIN.
-/// Silent, it reads queries and never answers; with a delay, it answers late.
-class FakeDns {
-public:
-    enum class Mode { answer, silent };
-
-    explicit FakeDns(Mode mode = Mode::answer) : silent_(mode == Mode::silent) {
-        fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
-            ADD_FAILURE() << "FakeDns: cannot bind a UDP socket on 127.0.0.1";
-            return;
-        }
-        socklen_t len = sizeof a;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
-        thread_ = std::thread([this] { serve(); });
-    }
-    ~FakeDns() {
-        stop_ = true;
-        if (thread_.joinable()) thread_.join();
-        if (fd_ >= 0) ::close(fd_);
-    }
-    FakeDns(const FakeDns&) = delete;
-    FakeDns& operator=(const FakeDns&) = delete;
-
-    /// "127.0.0.1:port", for dns::ResolverOptions::servers.
-    [[nodiscard]] const std::string& address() {
-        if (address_.empty()) address_ = "127.0.0.1:" + std::to_string(port_);
-        return address_;
-    }
-    [[nodiscard]] int queries() const noexcept { return queries_.load(); }
-    void set_silent(bool on) noexcept { silent_ = on; }
-    void set_delay(std::chrono::milliseconds d) noexcept { delay_ms_ = static_cast<int>(d.count()); }
-
-private:
-    void serve() {
-        while (!stop_) {
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, 10) <= 0) continue;
-            unsigned char buf[512];
-            sockaddr_storage from{};
-            socklen_t len = sizeof from;
-            const ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
-            if (n < 12) continue;
-            ++queries_;
-            if (silent_) continue;
-            std::string reply = respond(buf, static_cast<std::size_t>(n));
-            if (reply.empty()) continue;
-            if (int d = delay_ms_.load(); d > 0) std::this_thread::sleep_for(std::chrono::milliseconds(d));
-            ::sendto(fd_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
-        }
-    }
-
-    static std::string respond(const unsigned char* q, std::size_t n) {
-        if (q[4] != 0 || q[5] != 1) return {};  // exactly one question
-        std::size_t i = 12;
-        std::string name;
-        while (i < n && q[i] != 0) {
-            const std::size_t label = q[i];
-            if (label > 63 || i + 1 + label > n) return {};
-            if (!name.empty()) name += '.';
-            for (std::size_t k = 0; k < label; ++k) name += static_cast<char>(std::tolower(q[i + 1 + k]));
-            i += 1 + label;
-        }
-        if (i + 5 > n) return {};
-        const int qtype = (q[i + 1] << 8) | q[i + 2];
-        i += 5;  // the root label, QTYPE, QCLASS
-        const bool known = name == "test.example";
-        const bool a_record = known && qtype == 1;
-        std::string out(reinterpret_cast<const char*>(q), i);  // header and question
-        out[2] = static_cast<char>(0x84 | (q[2] & 0x01));      // response, authoritative, RD as asked
-        out[3] = static_cast<char>(known ? 0x80 : 0x83);       // RA; NOERROR or NXDOMAIN
-        out[6] = 0;
-        out[7] = a_record ? 1 : 0;                             // answers
-        out[8] = out[9] = out[10] = out[11] = 0;               // no authority, no additional
-        if (a_record) {
-            const unsigned char rr[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 1, 2, 3};
-            out.append(reinterpret_cast<const char*>(rr), sizeof rr);
-        }
-        return out;
-    }
-
-    int fd_ = -1;
-    std::uint16_t port_ = 0;
-    std::string address_;
-    std::atomic<bool> stop_{false};
-    std::atomic<bool> silent_;
-    std::atomic<int> delay_ms_{0};
-    std::atomic<int> queries_{0};
-    std::thread thread_;
-};
 
 bool is_loopback(const aio::SocketAddress& a) {
     if (a.family() == AF_INET) return a.host().rfind("127.", 0) == 0;

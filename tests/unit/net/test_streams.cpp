@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "aio/net/dns.hpp"
 #include "aio/net/sockets.hpp"
+#include "fake_dns.hpp"
 #include "test_loop.hpp"
 
 using namespace std::chrono_literals;
@@ -459,6 +461,45 @@ AIO_REAL_TEST(Streams, OpenConnectionOnAConnectedSocket) {
     writer.write("adopted\n");
     EXPECT_EQ(co_await reader.readline(), "adopted\n");
     EXPECT_EQ(writer.peername(), server.sockets().front());
+    writer.close();
+    co_await writer.wait_closed();
+    server.close();
+    co_await server.wait_closed();
+}
+
+// Happy Eyeballs (RFC 8305): a name with a first address that never answers (a listener
+// whose accept queue is full drops SYNs) and a second one that does connects to the
+// second after the delay, and the abandoned attempt leaves nothing behind.
+AIO_REAL_TEST(Streams, HappyEyeballsSkipsAnAddressThatDoesNotAnswer) {
+    aio::test::FakeDns dns;
+    dns.add("he.test", {"127.0.0.2", "127.0.0.3"});
+    aio::dns::ResolverOptions resolver;
+    resolver.servers = dns.address();
+    aio::dns::configure(resolver);
+
+    aio::Socket stuck(AF_INET, SOCK_STREAM);
+    stuck.bind(*aio::SocketAddress::parse("127.0.0.2", 0));
+    stuck.listen(0);
+    const std::uint16_t port = stuck.sockname().port();
+    std::vector<aio::Socket> fillers;  // fill the accept queue: later SYNs are dropped
+    for (int i = 0; i < 8; ++i) {
+        aio::Socket s(AF_INET, SOCK_STREAM);
+        bool connected = false;
+        try {
+            co_await aio::wait_for(aio::sock_connect(s, stuck.sockname()), 200ms);
+            connected = true;
+        } catch (const aio::TimeoutError&) {
+        }
+        fillers.push_back(std::move(s));
+        if (!connected) break;
+    }
+    aio::Server server = co_await aio::start_server(echo_lines, "127.0.0.3", port);
+    aio::ConnectOptions opts;
+    opts.happy_eyeballs_delay = 50ms;
+    auto [reader, writer] = co_await aio::wait_for(aio::open_connection("he.test", port, opts), 30s);
+    EXPECT_EQ(writer.peername().host(), "127.0.0.3");
+    writer.write("eyeballs\n");
+    EXPECT_EQ(co_await reader.readline(), "eyeballs\n");
     writer.close();
     co_await writer.wait_closed();
     server.close();
