@@ -205,7 +205,11 @@ Coro<Server> start_server(ClientConnected handler, std::string_view host, std::u
             if (std::find(addrs.begin(), addrs.end(), i.address) == addrs.end()) addrs.push_back(i.address);
         }
     }
-    for (const SocketAddress& a : addrs) {
+    // With port 0 the first socket picks a free port and the others (a dual-stack host)
+    // take the same one.
+    std::uint16_t chosen = port;
+    for (const SocketAddress& given : addrs) {
+        const SocketAddress a = chosen == port ? given : *SocketAddress::parse(given.host(), chosen);
         try {
             st->listeners.push_back(listen_socket(a, options));
         } catch (const OSError& e) {
@@ -214,18 +218,7 @@ Coro<Server> start_server(ClientConnected handler, std::string_view host, std::u
             throw;
         }
         st->addresses.push_back(st->listeners.back().sockname());
-    }
-    if (port == 0 && st->listeners.size() > 1) {
-        // Port 0 on several sockets: every socket gets the port the first one was given.
-        const std::uint16_t chosen = st->addresses.front().port();
-        st->listeners.resize(1);
-        st->addresses.resize(1);
-        for (std::size_t i = 1; i < addrs.size(); ++i) {
-            SocketAddress again = addrs[i];
-            auto redo = SocketAddress::parse(again.host(), chosen);
-            st->listeners.push_back(listen_socket(*redo, options));
-            st->addresses.push_back(st->listeners.back().sockname());
-        }
+        if (chosen == 0) chosen = st->addresses.back().port();
     }
     co_return co_await serve(std::move(st));
 }

@@ -505,3 +505,21 @@ AIO_REAL_TEST(Streams, HappyEyeballsSkipsAnAddressThatDoesNotAnswer) {
     server.close();
     co_await server.wait_closed();
 }
+
+AIO_REAL_TEST(Streams, AllInterfacesListenOnBothFamiliesWithOnePort) {
+    aio::Server server = co_await aio::start_server(echo_lines, "", 0);
+    std::vector<aio::SocketAddress> socks = server.sockets();
+    CO_ASSERT_FALSE(socks.empty());
+    for (const auto& a : socks) EXPECT_EQ(a.port(), server.port());
+    auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port());
+    writer.write("v4\n");
+    EXPECT_EQ(co_await reader.readline(), "v4\n");
+    if (socks.size() == 2) {  // IPv6 is available here
+        EXPECT_EQ(socks[1].family(), AF_INET6);
+        auto [r6, w6] = co_await aio::open_connection("::1", server.port());
+        w6.write("v6\n");
+        EXPECT_EQ(co_await r6.readline(), "v6\n");
+    }
+    server.close();
+    co_await server.wait_closed();
+}
