@@ -26,3 +26,4 @@
 #include "aio/net/sockets.hpp"
 #include "aio/net/streams.hpp"
 #include "aio/net/tls.hpp"
+#include "aio/net/subprocess.hpp"
