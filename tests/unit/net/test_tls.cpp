@@ -14,6 +14,13 @@ aio::test::TestCertificates& certs() {
     static aio::test::TestCertificates c;
     return c;
 }
+// Made before any test runs: key generation inside a test's first step would be a slow
+// step in debug mode (notably under sanitizers).
+[[maybe_unused]] const aio::test::TestCertificates& made_at_startup = certs();
+
+/// Loading the system CA store or a certificate chain takes one step of a few tens of ms,
+/// which sanitizers can stretch past debug mode's 100 ms slow-step report.
+void allow_openssl_steps(aio::test::TestLoop& loop) { loop.loop().slow_callback_duration = std::chrono::seconds(2); }
 
 aio::SSLContext server_context(const aio::test::CertPair& pair) {
     auto ctx = aio::SSLContext::create_default_context(aio::Purpose::client_auth);
@@ -56,6 +63,7 @@ aio::Coro<std::string> connect_error(std::uint16_t port, aio::SSLContext ctx, st
 }  // namespace
 
 AIO_REAL_TEST(Tls, EchoWithVerifiedCertificate) {
+    allow_openssl_steps(loop);
     auto sctx = server_context(certs().server);
     aio::ServerOptions sopts;
     sopts.ssl = &sctx;
@@ -88,6 +96,7 @@ AIO_REAL_TEST(Tls, EchoWithVerifiedCertificate) {
 }
 
 AIO_REAL_TEST(Tls, IpAddressIsVerifiedAgainstTheCertificate) {
+    allow_openssl_steps(loop);
     auto sctx = server_context(certs().server);
     aio::ServerOptions sopts;
     sopts.ssl = &sctx;
@@ -105,6 +114,7 @@ AIO_REAL_TEST(Tls, IpAddressIsVerifiedAgainstTheCertificate) {
 }
 
 AIO_REAL_TEST(Tls, BadCertificatesAreRejectedWithTheReasonAndHost) {
+    allow_openssl_steps(loop);
     struct Case {
         const aio::test::CertPair* pair;
         std::string host;
@@ -134,6 +144,7 @@ AIO_REAL_TEST(Tls, BadCertificatesAreRejectedWithTheReasonAndHost) {
 }
 
 AIO_REAL_TEST(Tls, AlpnPicksTheServersPreferenceAmongOffered) {
+    allow_openssl_steps(loop);
     auto sctx = server_context(certs().server);
     sctx.set_alpn_protocols({"h2", "http/1.1"});
     aio::ServerOptions sopts;
@@ -162,6 +173,7 @@ AIO_REAL_TEST(Tls, AlpnPicksTheServersPreferenceAmongOffered) {
 }
 
 AIO_REAL_TEST(Tls, ClientCertificatesWhenTheServerRequiresThem) {
+    allow_openssl_steps(loop);
     auto sctx = server_context(certs().server);
     sctx.load_verify_locations(certs().ca_file);
     sctx.set_verify_mode(aio::VerifyMode::required);
@@ -213,6 +225,7 @@ AIO_REAL_TEST(Tls, ClientCertificatesWhenTheServerRequiresThem) {
 }
 
 AIO_REAL_TEST(Tls, StartTlsUpgradesAPlainConnection) {
+    allow_openssl_steps(loop);
     auto sctx = server_context(certs().server);
     aio::Server server = co_await aio::start_server(
         [&](aio::StreamReader r, aio::StreamWriter w) -> aio::Coro<> {
@@ -238,6 +251,7 @@ AIO_REAL_TEST(Tls, StartTlsUpgradesAPlainConnection) {
 }
 
 AIO_REAL_TEST(Tls, HandshakeTimeoutNamesThePeer) {
+    allow_openssl_steps(loop);
     aio::Event done;
     aio::Server server = co_await aio::start_server(
         [&](aio::StreamReader, aio::StreamWriter) -> aio::Coro<> { co_await done.wait(); },  // never speaks TLS
@@ -260,6 +274,7 @@ AIO_REAL_TEST(Tls, HandshakeTimeoutNamesThePeer) {
 }
 
 AIO_REAL_TEST(Tls, PlaintextClientIsDroppedAndTheServerGoesOn) {
+    allow_openssl_steps(loop);
     auto sctx = server_context(certs().server);
     aio::ServerOptions sopts;
     sopts.ssl = &sctx;
