@@ -1,0 +1,3 @@
+module aiocpp/bench/echo/go
+
+go 1.19
