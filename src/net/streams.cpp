@@ -99,32 +99,44 @@ void StreamTransport::raise_lost() const {
 
 // ---- reading ----
 
-Coro<std::size_t> StreamTransport::recv_raw(char* buf, const char* what) {
+bool StreamTransport::try_recv_raw(char* buf, std::size_t& got) {
     for (;;) {
-        if (eof_) co_return 0;
+        got = 0;
+        if (eof_) return true;
         if (lost_errno_ != 0) raise_lost();
-        co_await wait(kRead, what);
         if (closed()) {
             eof_ = true;  // closed locally: reads end as at end of stream
-            co_return 0;
+            return true;
         }
+        // Not ready, or ready with the task's coop budget spent: the caller waits (and
+        // with the budget spent, that wait is a yield).
+        if (!ready(kRead) || --loop()->io_budget_ <= 0) return false;
         ssize_t n = is_socket_ ? ::recv(fd_, buf, kScratch, 0) : ::read(fd_, buf, kScratch);
         if (n > 0) {
             // A short read drained the socket: the next edge will say when more arrives.
             if (static_cast<std::size_t>(n) < kScratch) clear(kRead);
-            co_return static_cast<std::size_t>(n);
+            got = static_cast<std::size_t>(n);
+            return true;
         }
         if (n == 0) {
             eof_ = true;
-            co_return 0;
+            return true;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
             clear(kRead);
-        } else if (errno != EINTR) {
+            return false;
+        }
+        if (errno != EINTR) {
             connection_lost(errno);
             raise_lost();
         }
     }
+}
+
+Coro<std::size_t> StreamTransport::recv_raw(char* buf, const char* what) {
+    std::size_t got = 0;
+    while (!try_recv_raw(buf, got)) co_await wait(kRead, what);
+    co_return got;
 }
 
 Coro<bool> StreamTransport::fill(const char* what) {
@@ -349,7 +361,14 @@ Coro<std::string> StreamReader::read(std::ptrdiff_t n) {
     }
     const auto want = static_cast<std::size_t>(n);
     if (t_->buffered().empty()) {
-        std::size_t got = co_await t_->recv_some("StreamReader.read");
+        std::size_t got = 0;
+        if (t_->has_tls()) {
+            got = co_await t_->recv_some("StreamReader.read");
+        } else {
+            // The hot path of every echo/proxy loop: no inner coroutine, just the wait.
+            while (!t_->try_recv_raw(detail::StreamTransport::scratch_buffer(), got))
+                co_await t_->wait(detail::IoRegistration::kRead, "StreamReader.read");
+        }
         if (got == 0) co_return std::string();
         // Straight from the scratch buffer; only a remainder is kept.
         const char* s = detail::StreamTransport::scratch();

@@ -87,8 +87,12 @@ public:
     [[nodiscard]] std::string describe() const override { return "stream to " + describe_peer(); }
     [[nodiscard]] SocketAddress local() const;
 
-private:
+    /// One receive without waiting, into a 64 KiB `buf`: true with `got` bytes (0 at end
+    /// of stream), false if the caller must wait for readiness first.
+    bool try_recv_raw(char* buf, std::size_t& got);
     static char* scratch_buffer() noexcept;
+
+private:
     Coro<std::size_t> recv_raw(char* buf, const char* what);
     Coro<std::size_t> tls_recv(const char* what);
     Coro<> tls_handshake();
