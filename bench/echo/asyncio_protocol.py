@@ -1,13 +1,14 @@
 """TCP echo server on an asyncio.Protocol; see bench/echo/README.md.
 
-    asyncio_protocol.py PORT [--uvloop]
+    asyncio_protocol.py PORT [--uvloop] [--tls CERT KEY]
 
 loop.create_server with a Protocol whose data_received() calls transport.write().
-With --uvloop the same code runs on uvloop's event loop.
+With --uvloop the same code runs on uvloop's event loop; with --tls it serves TLS (ssl=context).
 """
 import asyncio
 import resource
 import socket
+import ssl
 import sys
 
 
@@ -20,9 +21,9 @@ class Echo(asyncio.Protocol):
         self.transport.write(data)
 
 
-async def serve(port):
+async def serve(port, context):
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(Echo, "127.0.0.1", port, backlog=4096)
+    server = await loop.create_server(Echo, "127.0.0.1", port, backlog=4096, ssl=context)
     print("ready", flush=True)
     async with server:
         await server.serve_forever()
@@ -32,8 +33,13 @@ def main():
     args = sys.argv[1:]
     use_uvloop = "--uvloop" in args
     args = [a for a in args if a != "--uvloop"]
+    context = None
+    if len(args) == 4 and args[1] == "--tls":
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args[2], args[3])
+        args = args[:1]
     if len(args) != 1:
-        sys.exit("usage: asyncio_protocol.py PORT [--uvloop]")
+        sys.exit("usage: asyncio_protocol.py PORT [--uvloop] [--tls CERT KEY]")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if use_uvloop:
@@ -42,7 +48,7 @@ def main():
     else:
         loop_factory = None
     with asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(serve(int(args[0])))
+        runner.run(serve(int(args[0]), context))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
 """TCP echo server on asyncio streams; see bench/echo/README.md.
 
-    asyncio_streams.py PORT [--uvloop]
+    asyncio_streams.py PORT [--uvloop] [--tls CERT KEY]
 
 asyncio.start_server; per connection: reader.read(65536), writer.write, await writer.drain().
-With --uvloop the same code runs on uvloop's event loop.
+With --uvloop the same code runs on uvloop's event loop; with --tls it serves TLS (ssl=context).
 """
 import asyncio
 import resource
 import socket
+import ssl
 import sys
 
 
@@ -17,14 +18,14 @@ async def echo(reader, writer):
         while data := await reader.read(65536):
             writer.write(data)
             await writer.drain()
-    except ConnectionError:
+    except (ConnectionError, ssl.SSLError):
         pass
     finally:
         writer.close()
 
 
-async def serve(port):
-    server = await asyncio.start_server(echo, "127.0.0.1", port, backlog=4096)
+async def serve(port, context):
+    server = await asyncio.start_server(echo, "127.0.0.1", port, backlog=4096, ssl=context)
     print("ready", flush=True)
     async with server:
         await server.serve_forever()
@@ -34,8 +35,13 @@ def main():
     args = sys.argv[1:]
     use_uvloop = "--uvloop" in args
     args = [a for a in args if a != "--uvloop"]
+    context = None
+    if len(args) == 4 and args[1] == "--tls":
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args[2], args[3])
+        args = args[:1]
     if len(args) != 1:
-        sys.exit("usage: asyncio_streams.py PORT [--uvloop]")
+        sys.exit("usage: asyncio_streams.py PORT [--uvloop] [--tls CERT KEY]")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if use_uvloop:
@@ -44,7 +50,7 @@ def main():
     else:
         loop_factory = None
     with asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(serve(int(args[0])))
+        runner.run(serve(int(args[0]), context))
 
 
 if __name__ == "__main__":

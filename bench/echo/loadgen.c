@@ -5,13 +5,18 @@
  *       its echo before sending the next one. After a 1 s warm-up, prints "start", counts
  *       completed round trips for SECONDS, prints "end" and then one JSON line.
  *
+ *   loadgen --tls HOST PORT CONNECTIONS SIZE SECONDS
+ *       The same over TLS 1.3 (OpenSSL; TLS_AES_128_GCM_SHA256 only; the server's certificate is
+ *       not verified). Each connection's handshake runs non-blocking in the epoll loop during
+ *       the warm-up, which lasts until every handshake is done.
+ *
  *   loadgen --idle HOST PORT N
  *       Opens N connections that stay idle and prints {"opened":N}. On a stdin line "check",
  *       sends 16 bytes on every connection, waits (at most 30 s) for the echoes, prints
  *       {"served":K}, closes everything and exits.
  *
  * Single thread, epoll, non-blocking sockets with TCP_NODELAY. Any failure is fatal: a message on
- * stderr and exit status 1.
+ * stderr and exit status 1. TLS needs building with -DECHO_TLS -lssl -lcrypto.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +33,10 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef ECHO_TLS
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#endif
 
 enum {
   WARMUP_SECONDS = 1,
@@ -96,6 +105,10 @@ struct conn {
   size_t recvd;  /* bytes of its echo read back so far */
   double since;  /* start of the current round trip, or its last progress */
   int done;      /* --idle check: echo complete or connection failed */
+#ifdef ECHO_TLS
+  SSL *ssl;      /* --tls: the connection's TLS state */
+  int ready;     /* --tls: handshake complete */
+#endif
 };
 
 static int socket_error(int fd) {
@@ -105,6 +118,55 @@ static int socket_error(int fd) {
     return errno;
   return err;
 }
+
+#ifdef ECHO_TLS
+static SSL_CTX *tls_ctx;  /* non-NULL with --tls */
+
+/* OpenSSL's queued error, or errno for SSL_ERROR_SYSCALL, as text. */
+static const char *tls_reason(int err) {
+  static char text[256];
+  unsigned long e = ERR_get_error();
+  if (e) {
+    ERR_error_string_n(e, text, sizeof text);
+    return text;
+  }
+  if (err == SSL_ERROR_SYSCALL)
+    return errno ? strerror(errno) : "unexpected end of stream";
+  snprintf(text, sizeof text, "SSL error %d", err);
+  return text;
+}
+
+static void tls_init(void) {
+  tls_ctx = SSL_CTX_new(TLS_client_method());
+  if (!tls_ctx)
+    die("SSL_CTX_new: %s", tls_reason(0));
+  /* The same record protection for every server: TLS 1.3 with AES-128-GCM only. */
+  if (!SSL_CTX_set_min_proto_version(tls_ctx, TLS1_3_VERSION) ||
+      !SSL_CTX_set_max_proto_version(tls_ctx, TLS1_3_VERSION) ||
+      !SSL_CTX_set_ciphersuites(tls_ctx, "TLS_AES_128_GCM_SHA256"))
+    die("configuring TLS 1.3: %s", tls_reason(0));
+  SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);  /* a self-signed test certificate */
+  SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+}
+
+/* Advances the handshake; returns 1 once it is complete. */
+static int tls_handshake(struct conn *c, int i, double t) {
+  if (c->ready)
+    return 1;
+  ERR_clear_error();
+  int rc = SSL_connect(c->ssl);
+  if (rc == 1) {
+    c->ready = 1;
+    c->since = t;
+    return 1;
+  }
+  int err = SSL_get_error(c->ssl, rc);
+  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+    return 0;
+  die("connection %d: TLS handshake with %s failed: %s", i + 1, target, tls_reason(err));
+  return 0;
+}
+#endif
 
 /* Opens n connections with non-blocking connects (at most MAX_CONNECTING in flight). */
 static void open_all(const struct sockaddr_storage *addr, socklen_t addrlen, struct conn *c, int n) {
@@ -163,6 +225,23 @@ static char *rbuf;     /* scratch for reads */
 static size_t msg_size;
 
 static void pump_send(struct conn *c, int i) {
+#ifdef ECHO_TLS
+  if (c->ssl) {
+    while (c->sent < msg_size) {
+      ERR_clear_error();
+      size_t n = 0;
+      if (SSL_write_ex(c->ssl, msg + c->sent, msg_size - c->sent, &n)) {
+        c->sent += n;
+        continue;
+      }
+      int err = SSL_get_error(c->ssl, 0);
+      if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ)
+        return;  /* the next readiness event resumes */
+      die("connection %d: SSL_write: %s", i + 1, tls_reason(err));
+    }
+    return;
+  }
+#endif
   while (c->sent < msg_size) {
     ssize_t n = send(c->fd, msg + c->sent, msg_size - c->sent, MSG_NOSIGNAL);
     if (n > 0) {
@@ -179,6 +258,32 @@ static void pump_send(struct conn *c, int i) {
 
 /* Reads what has arrived; returns 1 when the echo of the current message is complete. */
 static int pump_recv(struct conn *c, int i, double t) {
+#ifdef ECHO_TLS
+  if (c->ssl) {
+    /* Until the echo is complete or OpenSSL wants more from the socket: a record it has
+       read may hold more plaintext than one call returns. */
+    while (c->recvd < msg_size) {
+      size_t want = msg_size - c->recvd, n = 0;
+      ERR_clear_error();
+      if (SSL_read_ex(c->ssl, rbuf, want, &n)) {
+        if (c->recvd + n > c->sent)
+          die("connection %d: the server sent bytes that were not sent to it", i + 1);
+        if (memcmp(rbuf, msg + c->recvd, n) != 0)
+          die("connection %d: the echoed bytes differ from the bytes sent", i + 1);
+        c->recvd += n;
+        c->since = t;
+        continue;
+      }
+      int err = SSL_get_error(c->ssl, 0);
+      if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+        break;
+      if (err == SSL_ERROR_ZERO_RETURN)
+        die("connection %d closed by the server (%zu of %zu echo bytes received)", i + 1, c->recvd, msg_size);
+      die("connection %d: SSL_read: %s", i + 1, tls_reason(err));
+    }
+    return c->recvd == msg_size;
+  }
+#endif
   while (c->recvd < msg_size) {
     size_t want = msg_size - c->recvd;
     ssize_t n = read(c->fd, rbuf, want);
@@ -226,8 +331,27 @@ static int run_bench(const struct sockaddr_storage *addr, socklen_t addrlen, int
   }
 
   double t = now();
+  int handshaking = 0;  /* --tls: connections whose handshake is not complete */
+#ifdef ECHO_TLS
+  if (tls_ctx) {
+    for (int i = 0; i < nconn; i++) {
+      SSL *ssl = SSL_new(tls_ctx);
+      if (!ssl || !SSL_set_fd(ssl, conns[i].fd) || !SSL_set_tlsext_host_name(ssl, "localhost"))
+        die("SSL_new: %s", tls_reason(0));
+      conns[i].ssl = ssl;
+      handshaking++;
+    }
+  }
+#endif
   for (int i = 0; i < nconn; i++) {
     conns[i].since = t;
+#ifdef ECHO_TLS
+    if (conns[i].ssl) {
+      if (!tls_handshake(&conns[i], i, t))
+        continue;
+      handshaking--;
+    }
+#endif
     pump_send(&conns[i], i);
   }
 
@@ -237,7 +361,7 @@ static int run_bench(const struct sockaddr_storage *addr, socklen_t addrlen, int
   struct epoll_event evs[MAX_EVENTS];
   for (;;) {
     t = now();
-    if (t >= phase_end) {
+    if (t >= phase_end && (measuring || handshaking == 0)) {
       if (measuring) {
         t_end = t;
         break;
@@ -251,12 +375,17 @@ static int run_bench(const struct sockaddr_storage *addr, socklen_t addrlen, int
     }
     if (t >= next_check) {
       for (int i = 0; i < nconn; i++)
-        if (t - conns[i].since > ECHO_TIMEOUT_SECONDS)
+        if (t - conns[i].since > ECHO_TIMEOUT_SECONDS) {
+#ifdef ECHO_TLS
+          if (conns[i].ssl && !conns[i].ready)
+            die("connection %d: TLS handshake with %s not done after %d s", i + 1, target, ECHO_TIMEOUT_SECONDS);
+#endif
           die("connection %d: no echo progress for %d s (sent %zu of %zu bytes, got %zu back)", i + 1,
               ECHO_TIMEOUT_SECONDS, conns[i].sent, size, conns[i].recvd);
+        }
       next_check = t + 1;
     }
-    double wake = phase_end < next_check ? phase_end : next_check;
+    double wake = phase_end < next_check && (measuring || handshaking == 0) ? phase_end : next_check;
     int ms = (int)((wake - t) * 1000) + 1;
     int k = epoll_wait(ep, evs, MAX_EVENTS, ms);
     if (k < 0) {
@@ -273,6 +402,26 @@ static int run_bench(const struct sockaddr_storage *addr, socklen_t addrlen, int
         int err = socket_error(c->fd);
         die("connection %d: %s", i + 1, err ? strerror(err) : "socket error");
       }
+#ifdef ECHO_TLS
+      if (c->ssl && !c->ready) {
+        if (!tls_handshake(c, i, t))
+          continue;
+        handshaking--;  /* a handshake finished: start the first message */
+        pump_send(c, i);
+      }
+      if (c->ssl) {
+        /* OpenSSL may need either direction for either operation: try both on any event. */
+        if (c->sent < size)
+          pump_send(c, i);
+        if (pump_recv(c, i, t)) {
+          requests++;
+          c->sent = c->recvd = 0;
+          c->since = t;
+          pump_send(c, i);
+        }
+        continue;
+      }
+#endif
       if ((evs[e].events & EPOLLOUT) && c->sent < size)
         pump_send(c, i);
       if ((evs[e].events & (EPOLLIN | EPOLLHUP)) && pump_recv(c, i, t)) {
@@ -288,8 +437,15 @@ static int run_bench(const struct sockaddr_storage *addr, socklen_t addrlen, int
   printf("{\"connections\":%d,\"size\":%zu,\"seconds\":%d,\"requests\":%lld,\"rps\":%.1f,\"elapsed\":%.4f}\n",
          nconn, size, seconds, requests, (double)requests / elapsed, elapsed);
   fflush(stdout);
-  for (int i = 0; i < nconn; i++)
+  for (int i = 0; i < nconn; i++) {
+#ifdef ECHO_TLS
+    if (conns[i].ssl) {
+      SSL_shutdown(conns[i].ssl);  /* sends close_notify (non-blocking, not waited for) */
+      SSL_free(conns[i].ssl);
+    }
+#endif
     close(conns[i].fd);
+  }
   close(ep);
   return 0;
 }
@@ -379,7 +535,7 @@ static int run_idle(const struct sockaddr_storage *addr, socklen_t addrlen, int 
 }
 
 static void usage(void) {
-  fputs("usage: loadgen HOST PORT CONNECTIONS SIZE SECONDS\n"
+  fputs("usage: loadgen [--tls] HOST PORT CONNECTIONS SIZE SECONDS\n"
         "       loadgen --idle HOST PORT N\n",
         stderr);
   exit(2);
@@ -395,6 +551,15 @@ int main(int argc, char **argv) {
     raise_nofile(n + 16L);
     resolve(argv[2], argv[3], &addr, &addrlen);
     return run_idle(&addr, addrlen, n);
+  }
+  if (argc == 7 && strcmp(argv[1], "--tls") == 0) {
+#ifdef ECHO_TLS
+    tls_init();
+    argv++;
+    argc--;
+#else
+    die("--tls: this loadgen was built without TLS (build with -DECHO_TLS -lssl -lcrypto)");
+#endif
   }
   if (argc != 6)
     usage();

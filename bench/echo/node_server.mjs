@@ -1,19 +1,27 @@
-// TCP echo server on Node's `net` module; see bench/echo/README.md.
+// TCP echo server on Node's `net` module, or with --tls on its `tls` module; see
+// bench/echo/README.md.
 //
-//     node node_server.mjs PORT
+//     node node_server.mjs PORT [--tls CERT KEY]
+import fs from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 
-const port = Number(process.argv[2]);
-if (process.argv.length !== 3 || !Number.isInteger(port)) {
-  console.error('usage: node node_server.mjs PORT');
+const args = process.argv.slice(2);
+const port = Number(args[0]);
+const tlsMode = args.length === 4 && args[1] === '--tls';
+if ((args.length !== 1 && !tlsMode) || !Number.isInteger(port)) {
+  console.error('usage: node node_server.mjs PORT [--tls CERT KEY]');
   process.exit(2);
 }
 
-const server = net.createServer((socket) => {
+const onConnection = (socket) => {
   socket.setNoDelay(true);
   socket.on('data', (d) => socket.write(d));
   socket.on('error', () => {}); // a reset by the client just ends the connection
-});
+};
+const server = tlsMode
+  ? tls.createServer({ cert: fs.readFileSync(args[2]), key: fs.readFileSync(args[3]) }, onConnection)
+  : net.createServer(onConnection);
 server.on('error', (e) => {
   console.error(`node_server: ${e.message}`);
   process.exit(1);

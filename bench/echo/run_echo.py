@@ -2,9 +2,11 @@
 """Side-by-side TCP echo benchmark: our echo server, a hand-written C epoll server, and peers.
 
 Every server is a program taking `PORT` that listens on 127.0.0.1:PORT, prints `ready` on stdout
-and echoes every byte back; see bench/echo/README.md. Standard library only. Examples:
+and echoes every byte back (with `PORT --tls CERT KEY`: over TLS); see bench/echo/README.md.
+Standard library only. Examples:
 
     python3 bench/echo/run_echo.py --quick
+    python3 bench/echo/run_echo.py --tls --quick
     python3 bench/echo/run_echo.py --ours build/release/examples/echo_server
     python3 bench/echo/run_echo.py --c10k 10000
 """
@@ -28,7 +30,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SYS_PYTHON = "/usr/bin/python3"  # Debian's python (python3 on PATH may be a pyenv one)
 DEBIAN_REGISTRY = "/usr/share/cargo/registry"
-APT_PACKAGES = ["python3-uvloop", "golang", "libasio-dev", "librust-tokio-dev", "cargo", "rustc", "gcc", "g++"]
+APT_PACKAGES = ["python3-uvloop", "golang", "libasio-dev", "librust-tokio-dev", "cargo", "rustc", "gcc", "g++",
+                "libssl-dev", "openssl"]
+# With OpenSSL's headers, loadgen, c_server and the Asio server are built with TLS support.
+HAVE_OPENSSL = os.path.exists("/usr/include/openssl/ssl.h")
+TLS_FLAGS = ["-DECHO_TLS"] if HAVE_OPENSSL else []
+TLS_LIBS = ["-lssl", "-lcrypto"] if HAVE_OPENSSL else []
+TOKIO_TLS_CRATES = ("tokio-openssl-", "tokio-native-tls-", "tokio-rustls-")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 BASELINE = "c_server"
 OTHER_CPU_LIMIT = 0.15  # cores used by unrelated processes during a window before it is flagged
@@ -76,16 +84,50 @@ def tree_files(path):
     return out
 
 
+def up_to_date(target, sources, cmd):
+    """Whether `target` is newer than `sources` and was built by the same command."""
+    try:
+        with open(target + ".cmd") as f:
+            same = f.read() == " ".join(cmd)
+    except OSError:
+        same = False
+    return same and newer_than_sources(target, sources)
+
+
+def build_cmd(target, sources, cmd, what):
+    if not up_to_date(target, sources, cmd):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        log(f"building {what} with {cmd[0]}")
+        run_checked(cmd)
+        with open(target + ".cmd", "w") as f:
+            f.write(" ".join(cmd))
+
+
 def build_c(build_dir, name):
     cc = tool("cc", "gcc", "clang")
     if not cc:
         raise Skip("no C compiler found (apt-get install gcc)")
     src = os.path.join(HERE, name + ".c")
     out = os.path.join(build_dir, name)
-    if not newer_than_sources(out, [src]):
-        log(f"building {name} with {cc}")
-        run_checked([cc, "-O2", "-Wall", "-o", out, src])
+    build_cmd(out, [src], [cc, "-O2", "-Wall", *TLS_FLAGS, "-o", out, src, *TLS_LIBS], name)
     return out
+
+
+def make_certificate(build_dir):
+    """A self-signed EC P-256 certificate for localhost/127.0.0.1 in BUILD_DIR/tls: (cert, key)."""
+    openssl = tool("/usr/bin/openssl", "openssl")
+    if not openssl:
+        sys.exit("--tls needs the openssl command (apt-get install openssl)")
+    d = os.path.join(build_dir, "tls")
+    os.makedirs(d, exist_ok=True)
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    run = subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                          "-nodes", "-keyout", key, "-out", cert, "-days", "30", "-subj", "/CN=localhost",
+                          "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if run.returncode != 0:
+        sys.exit(f"openssl req failed (exit {run.returncode}):\n{run.stdout.strip()}")
+    return cert, key
 
 
 # ---- servers: each returns (argv, extra environment) or raises Skip -----------------------------
@@ -142,14 +184,18 @@ def server_asio(build_dir):
         raise Skip("standalone asio not found (apt-get install libasio-dev)")
     src = os.path.join(HERE, "asio_server.cpp")
     out = os.path.join(build_dir, "asio", "asio_server")
-    if not newer_than_sources(out, [src]):
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        log(f"building asio server with {cxx}")
-        run_checked([cxx, "-O2", "-std=c++20", "-pthread", "-o", out, src])
+    build_cmd(out, [src], [cxx, "-O2", "-std=c++20", "-pthread", *TLS_FLAGS, "-o", out, src, *TLS_LIBS],
+              "asio server")
     return [out], {}
 
 
-def server_tokio(build_dir):
+def server_tokio(build_dir, tls=False):
+    if tls:
+        have = [d for d in (os.listdir(DEBIAN_REGISTRY) if os.path.isdir(DEBIAN_REGISTRY) else [])
+                if d.startswith(TOKIO_TLS_CRATES)]
+        if not have:
+            raise Skip(f"no TLS crate for Tokio (tokio-openssl, tokio-native-tls, tokio-rustls) in {DEBIAN_REGISTRY}")
+        raise Skip(f"no TLS variant of the Tokio server yet ({', '.join(have)} would do)")
     # Prefer Debian's cargo/rustc over a rustup toolchain that may come first on PATH.
     cargo = tool("/usr/bin/cargo", "cargo")
     if not cargo:
@@ -318,13 +364,13 @@ def tail(path, n=5):
 
 
 class Server:
-    def __init__(self, name, argv, env, cpu, log_dir):
+    def __init__(self, name, argv, env, cpu, log_dir, extra_args=()):
         self.name = name
         self.port = free_port()
         check_port_free(self.port)
         self.err_path = os.path.join(log_dir, f"{name}.stderr")
         self.err = open(self.err_path, "w")
-        cmd = (["taskset", "-c", cpu] if cpu is not None else []) + argv + [str(self.port)]
+        cmd = (["taskset", "-c", cpu] if cpu is not None else []) + argv + [str(self.port)] + list(extra_args)
         self.p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.err,
                                   env=dict(os.environ, **env))
         self.pid = self.p.pid  # taskset execs the program, so this is the server itself
@@ -393,7 +439,7 @@ def finish_loadgen(p, timeout=30):
 
 def prime(server, loadgen, conns, size, seconds, cpu):
     """A discarded loadgen run whose connections are then closed (see README: priming)."""
-    p = start_loadgen([loadgen, "127.0.0.1", str(server.port), str(conns), str(size), str(seconds)], cpu)
+    p = start_loadgen(loadgen + ["127.0.0.1", str(server.port), str(conns), str(size), str(seconds)], cpu)
     rc, err = finish_loadgen(p, seconds + 90)
     server.check_alive()
     if rc != 0:
@@ -401,7 +447,8 @@ def prime(server, loadgen, conns, size, seconds, cpu):
 
 
 def measure_throughput(server, loadgen, conns, size, seconds, cpu):
-    p = start_loadgen([loadgen, "127.0.0.1", str(server.port), str(conns), str(size), str(seconds)], cpu)
+    """`loadgen` is its command without the arguments: [path] or [path, "--tls"]."""
+    p = start_loadgen(loadgen + ["127.0.0.1", str(server.port), str(conns), str(size), str(seconds)], cpu)
     lines = Lines(p.stdout)
     srv0 = srv1 = lg0 = lg1 = result = None
     try:
@@ -452,7 +499,7 @@ def measure_c10k(server, loadgen, n, cpu):
     time.sleep(0.3)
     fds0 = fd_count(server.pid)
     rss0 = status_kb(server.pid, "VmRSS")
-    p = start_loadgen([loadgen, "--idle", "127.0.0.1", str(server.port), str(n)], cpu, stdin=subprocess.PIPE)
+    p = start_loadgen(loadgen + ["--idle", "127.0.0.1", str(server.port), str(n)], cpu, stdin=subprocess.PIPE)
     lines = Lines(p.stdout)
     try:
         line = lines.readline(180)
@@ -539,6 +586,8 @@ def main():
                     help="before each run wait up to this long for the machine to be idle (default 120; 0: never)")
     ap.add_argument("--retries", type=int, default=2,
                     help="measure again (up to this many times) when other processes disturbed a window")
+    ap.add_argument("--tls", action="store_true",
+                    help="TLS 1.3 echo: a self-signed certificate in BUILD_DIR/tls, servers run as PORT --tls CERT KEY")
     ap.add_argument("--quick", action="store_true", help="smoke test: size 1024, 2 s, 25 connections")
     ap.add_argument("--only", help="comma-separated subset of: ours," + ",".join(n for n, _ in SERVERS))
     ap.add_argument("--json-out", help="raw JSON lines of every run (default BUILD_DIR/results.jsonl)")
@@ -558,7 +607,7 @@ def main():
     build_dir = os.path.abspath(args.build_dir)
     log_dir = os.path.join(build_dir, "logs")
     os.makedirs(log_dir, exist_ok=True)
-    json_out = args.json_out or os.path.join(build_dir, "results.jsonl")
+    json_out = args.json_out or os.path.join(build_dir, "results-tls.jsonl" if args.tls else "results.jsonl")
     wanted = set(args.only.split(",")) if args.only else None
     notes = []
     server_cpu = None if args.server_cpu == "none" else args.server_cpu
@@ -573,8 +622,16 @@ def main():
     if args.c10k is not None and hard != resource.RLIM_INFINITY and args.c10k + 64 > hard:
         sys.exit(f"--c10k {args.c10k} needs more file descriptors than the hard RLIMIT_NOFILE ({hard}) allows")
 
+    server_args = []
+    if args.tls:
+        if args.c10k is not None:
+            sys.exit("--tls measures throughput only; --c10k is plain TCP")
+        if not HAVE_OPENSSL:
+            sys.exit("--tls needs OpenSSL's headers for loadgen and c_server (apt-get install libssl-dev)")
+        cert, key = make_certificate(build_dir)
+        server_args = ["--tls", cert, key]
     try:
-        loadgen = build_c(build_dir, "loadgen")
+        loadgen = [build_c(build_dir, "loadgen")] + (["--tls"] if args.tls else [])
     except Skip as e:
         sys.exit(f"cannot build loadgen: {e}")
 
@@ -592,7 +649,7 @@ def main():
         if wanted is not None and name not in wanted:
             continue
         try:
-            argv, env = make(build_dir)
+            argv, env = make(build_dir, tls=True) if args.tls and make is server_tokio else make(build_dir)
             servers.append((name, argv, env))
         except Skip as e:
             notes.append(f"{name}: skipped, {e}")
@@ -617,7 +674,7 @@ def main():
             for label, argv, env in servers:
                 quiet(f"{label} c10k")
                 try:
-                    server = Server(label, argv, env, server_cpu, log_dir)
+                    server = Server(label, argv, env, server_cpu, log_dir, server_args)
                     try:
                         res = measure_c10k(server, loadgen, n, client_cpu)
                     finally:
@@ -659,7 +716,7 @@ def main():
                         for attempt in range(1 + args.retries):
                             quiet(f"{label} size {size}")
                             try:
-                                server = Server(label, argv, env, server_cpu, log_dir)
+                                server = Server(label, argv, env, server_cpu, log_dir, server_args)
                                 try:
                                     if args.prime:
                                         prime(server, loadgen, conns, size, args.prime, client_cpu)
@@ -670,7 +727,7 @@ def main():
                                 notes.append(f"{label} size {size} run {r + 1}: {e}")
                                 log(f"FAIL {label} size {size}: {e}")
                                 break
-                            res.update(server=label, test="throughput", run=r + 1, attempt=attempt + 1)
+                            res.update(server=label, test="throughput", tls=args.tls, run=r + 1, attempt=attempt + 1)
                             attempts.append(res)
                             log(f"run {r + 1}/{args.runs} size {size:6d} {label:17s} {res['rps']:11,.0f} req/s "
                                 f"{res['server_cpu_us_per_req']:7.2f} µs/req  server CPU {res['server_cpu_busy']:4.0%}"
@@ -697,7 +754,8 @@ def main():
 
             columns = [(f"{s:,} B", s) for s in sizes]
             primed = f"after a {args.prime} s priming run and " if args.prime else "after "
-            head = (f"{conns} connections, closed loop, {seconds} s measured {primed}1 s warm-up, "
+            head = (("TLS 1.3 (TLS_AES_128_GCM_SHA256, P-256 certificate), handshakes during the warm-up; "
+                     if args.tls else "") + f"{conns} connections, closed loop, {seconds} s measured {primed}1 s warm-up, "
                     f"median of {args.runs} run(s); {pinning}.")
             print(head + "\n")
             print_table(f"## Requests per second (ratio to {BASELINE}; higher is better)",

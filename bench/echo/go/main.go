@@ -1,9 +1,13 @@
 // TCP echo server on Go's net package (one goroutine per connection); see bench/echo/README.md.
 //
-//	echo-go PORT        (the driver runs it with GOMAXPROCS=1)
+//	echo-go PORT [--tls CERT KEY]        (the driver runs it with GOMAXPROCS=1)
+//
+// With --tls the listener is wrapped by crypto/tls (tls.NewListener); the handshake runs on
+// the connection's first Read.
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
@@ -27,8 +31,9 @@ func serve(c net.Conn) {
 }
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: echo-go PORT")
+	tlsMode := len(os.Args) == 5 && os.Args[2] == "--tls"
+	if len(os.Args) != 2 && !tlsMode {
+		fmt.Fprintln(os.Stderr, "usage: echo-go PORT [--tls CERT KEY]")
 		os.Exit(2)
 	}
 	// Go sets SO_REUSEADDR on listeners, TCP_NODELAY on connections, and (since 1.19) raises
@@ -37,6 +42,14 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "echo-go:", err)
 		os.Exit(1)
+	}
+	if tlsMode {
+		cert, err := tls.LoadX509KeyPair(os.Args[3], os.Args[4])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "echo-go:", err)
+			os.Exit(1)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}})
 	}
 	fmt.Println("ready")
 	for {
