@@ -339,8 +339,7 @@ void EventLoop::close() {
     // theirs to close). Debug mode lists them, like asyncio's unclosed-transport warnings.
     while (detail::IoRegistration* r = io_head_) {
         if (debug_) call_exception_handler({"Socket still open at loop close: " + r->describe(), nullptr, {}, {}});
-        impl_->poller.remove(r->fd());
-        r->detach_from_loop();
+        r->close();
     }
     // Generators that outlive the loop forget it.
     while (detail::AsyncGenHook* h = agens_head_) h->unlink_gen();

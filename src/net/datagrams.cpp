@@ -30,6 +30,7 @@
 #include "aio/loop.hpp"
 #include "aio/net/dns.hpp"
 #include "aio/net/sockets.hpp"
+#include "net/resolve.hpp"
 
 namespace aio {
 namespace detail {
@@ -248,20 +249,12 @@ SocketAddress wildcard(int family, std::uint16_t port) {
     return *SocketAddress::parse(family == AF_INET6 ? "::" : "0.0.0.0", port);
 }
 
-Coro<std::vector<SocketAddress>> resolve(const std::string& host, std::uint16_t port, int family, bool passive) {
+Coro<std::vector<SocketAddress>> resolve(std::string host, std::uint16_t port, int family, bool passive) {
     AddrInfoOptions hints;
     hints.family = family;
     hints.socktype = SOCK_DGRAM;
     hints.flags = passive ? AI_PASSIVE : 0;
-    std::vector<AddrInfo> infos = co_await getaddrinfo(host, port, hints);
-    std::vector<SocketAddress> out;
-    for (const AddrInfo& i : infos) {
-        bool seen = false;
-        for (const SocketAddress& a : out) seen = seen || a == i.address;
-        if (!seen) out.push_back(i.address);
-    }
-    if (out.empty()) throw OSError(EADDRNOTAVAIL, "getaddrinfo() returned no address for " + host);
-    co_return out;
+    return resolve_addresses(std::move(host), port, hints);
 }
 
 }  // namespace

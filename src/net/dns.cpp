@@ -46,6 +46,7 @@
 #include "aio/detail/task_base.hpp"
 #include "aio/exceptions.hpp"
 #include "aio/loop.hpp"
+#include "net/resolve.hpp"
 
 namespace aio {
 
@@ -581,5 +582,15 @@ void configure(EventLoop& loop, const ResolverOptions& options) { Resolver::of(l
 void configure(const ResolverOptions& options) { configure(get_running_loop(), options); }
 
 }  // namespace dns
+
+Coro<std::vector<SocketAddress>> detail::resolve_addresses(std::string host, std::uint16_t port, AddrInfoOptions hints) {
+    std::vector<AddrInfo> infos = co_await getaddrinfo(host, port, hints);
+    std::vector<SocketAddress> out;
+    for (const AddrInfo& i : infos) {
+        if (std::find(out.begin(), out.end(), i.address) == out.end()) out.push_back(i.address);
+    }
+    if (out.empty()) throw GaiError(EAI_NONAME, "no address", host);
+    co_return out;
+}
 
 }  // namespace aio

@@ -7,7 +7,6 @@
 
 #include <cerrno>
 
-#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -17,6 +16,7 @@
 #include "aio/net/streams.hpp"
 #include "aio/task.hpp"
 #include "aio/tasks.hpp"
+#include "net/resolve.hpp"
 #include "net/transport.hpp"
 
 namespace aio {
@@ -118,22 +118,6 @@ Coro<Socket> connect_staggered(std::vector<SocketAddress> addrs, std::optional<s
     raise_all_failed(errors);
 }
 
-Coro<std::vector<SocketAddress>> resolve_stream(std::string_view host, std::uint16_t port) {
-    std::vector<SocketAddress> out;
-    if (auto numeric = SocketAddress::parse(host, port)) {
-        out.push_back(*numeric);
-        co_return out;
-    }
-    AddrInfoOptions hints;
-    hints.socktype = SOCK_STREAM;
-    std::vector<AddrInfo> infos = co_await getaddrinfo(host, port, hints);
-    for (const AddrInfo& i : infos) {
-        if (std::find(out.begin(), out.end(), i.address) == out.end()) out.push_back(i.address);
-    }
-    if (out.empty()) throw GaiError(0, "no addresses", std::string(host));
-    co_return out;
-}
-
 }  // namespace
 
 Coro<Streams> open_connection(std::string_view host, std::uint16_t port, ConnectOptions options) {
@@ -142,7 +126,9 @@ Coro<Streams> open_connection(std::string_view host, std::uint16_t port, Connect
     std::optional<SSLContext> ssl;
     if (options.ssl) ssl = *options.ssl;
     std::string tls_host(options.server_hostname.empty() ? host : options.server_hostname);
-    std::vector<SocketAddress> addrs = co_await resolve_stream(host_copy, port);
+    AddrInfoOptions hints;
+    hints.socktype = SOCK_STREAM;
+    std::vector<SocketAddress> addrs = co_await detail::resolve_addresses(host_copy, port, hints);
     Socket sock = co_await connect_staggered(interleave(addrs), options.happy_eyeballs_delay);
     const SocketAddress peer = sock.peername();
     auto* t = new detail::StreamTransport(get_running_loop(), sock.release(), options.limit, peer);

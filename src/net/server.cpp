@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <memory>
 #include <optional>
@@ -21,6 +20,7 @@
 #include "aio/net/streams.hpp"
 #include "aio/sleep.hpp"
 #include "aio/task.hpp"
+#include "net/resolve.hpp"
 #include "net/transport.hpp"
 
 namespace aio {
@@ -164,12 +164,13 @@ void ServerState::close() {
 
 namespace {
 
-Coro<Server> serve(std::shared_ptr<detail::ServerState> st) {
+/// Listens on every socket and starts their accept tasks (asyncio's start_serving).
+Server start_serving(std::shared_ptr<detail::ServerState> st) {
     for (std::size_t i = 0; i < st->listeners.size(); ++i) {
         st->listeners[i].listen(st->options.backlog);
         create_task(detail::accept_loop(st, i), "aio.Server.accept " + st->addresses[i].to_string());
     }
-    co_return Server(std::move(st));
+    return Server(std::move(st));
 }
 
 Socket listen_socket(const SocketAddress& addr, const ServerOptions& options) {
@@ -194,16 +195,11 @@ Coro<Server> start_server(ClientConnected handler, std::string_view host, std::u
     if (host_copy.empty()) {
         addrs.push_back(*SocketAddress::parse("0.0.0.0", port));
         addrs.push_back(*SocketAddress::parse("::", port));
-    } else if (auto numeric = SocketAddress::parse(host_copy, port)) {
-        addrs.push_back(*numeric);
     } else {
         AddrInfoOptions hints;
         hints.socktype = SOCK_STREAM;
         hints.flags = AI_PASSIVE;
-        std::vector<AddrInfo> infos = co_await getaddrinfo(host_copy, port, hints);
-        for (const AddrInfo& i : infos) {
-            if (std::find(addrs.begin(), addrs.end(), i.address) == addrs.end()) addrs.push_back(i.address);
-        }
+        addrs = co_await detail::resolve_addresses(host_copy, port, hints);
     }
     // With port 0 the first socket picks a free port and the others (a dual-stack host)
     // take the same one.
@@ -220,7 +216,7 @@ Coro<Server> start_server(ClientConnected handler, std::string_view host, std::u
         st->addresses.push_back(st->listeners.back().sockname());
         if (chosen == 0) chosen = st->addresses.back().port();
     }
-    co_return co_await serve(std::move(st));
+    co_return start_serving(std::move(st));
 }
 
 Coro<Server> start_unix_server(ClientConnected handler, std::string_view path, ServerOptions options) {
@@ -245,7 +241,7 @@ Coro<Server> start_unix_server(ClientConnected handler, std::string_view path, S
     }
     st->listeners.push_back(std::move(s));
     st->addresses.push_back(addr);
-    co_return co_await serve(std::move(st));
+    co_return start_serving(std::move(st));
 }
 
 // ---- Server ----

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <optional>
 
 #include "aio/timeouts.hpp"
 #include "net/tls_session.hpp"
@@ -222,7 +223,7 @@ Coro<> StreamTransport::start_tls(const SSLContext& ctx, std::string host, std::
     if (state_ != State::open) throw RuntimeError("RuntimeError: start_tls() on a closed connection");
     if (lost_errno_ != 0) raise_lost();
     const bool client = !ctx.server_side();
-    const bool is_ip = SocketAddress::parse(host, 0).has_value();
+    const std::optional<SocketAddress> ip = SocketAddress::parse(host, 0);
     if (client && host.empty() && ctx.check_hostname())
         throw ValueError("ValueError: check_hostname requires server_hostname");
     auto s = std::make_unique<TlsSession>();
@@ -236,14 +237,13 @@ Coro<> StreamTransport::start_tls(const SSLContext& ctx, std::string host, std::
     s->host = host;
     if (client) {
         SSL_set_connect_state(s->ssl);
-        if (!host.empty() && !is_ip) {
+        if (!host.empty() && !ip) {
             // SNI; SSL_set_tlsext_host_name is a macro with a C cast g++ warns about.
             SSL_ctrl(s->ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str()));
         }
         if (!host.empty() && ctx.check_hostname()) {
-            const std::string bare = SocketAddress::parse(host, 0) ? SocketAddress::parse(host, 0)->host() : host;
-            const int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s->ssl), bare.c_str())
-                                 : SSL_set1_host(s->ssl, host.c_str());
+            const int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s->ssl), ip->host().c_str())
+                              : SSL_set1_host(s->ssl, host.c_str());
             if (ok != 1) throw ValueError("ValueError: cannot verify host name '" + host + "'");
         }
     } else {

@@ -18,8 +18,9 @@ void IoRegistration::open(EventLoop& loop, int fd, bool ready_read, bool ready_w
     loop.io_head_ = this;
 }
 
-void IoRegistration::detach_from_loop() noexcept {
+void IoRegistration::close() noexcept {
     if (!loop_) return;
+    loop_->impl().poller.remove(fd_);
     if (prev_) {
         prev_->next_ = next_;
     } else {
@@ -28,13 +29,6 @@ void IoRegistration::detach_from_loop() noexcept {
     if (next_) next_->prev_ = prev_;
     prev_ = next_ = nullptr;
     loop_ = nullptr;
-    closed_ = true;
-}
-
-void IoRegistration::close() noexcept {
-    if (!loop_) return;
-    loop_->impl().poller.remove(fd_);
-    detach_from_loop();
     closed_ = true;
     for (IoReadyAwaiter*& w : waiter_) {
         if (IoReadyAwaiter* waiter = std::exchange(w, nullptr)) waiter->fire();

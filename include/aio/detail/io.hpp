@@ -44,7 +44,8 @@ public:
     /// Registers `fd` with `loop`; `ready_*` seed the cache (an accepted socket is usually
     /// writable; trying first costs at most one EAGAIN).
     void open(EventLoop& loop, int fd, bool ready_read = false, bool ready_write = false);
-    /// Deregisters and wakes both waiters, which then see `closed()`.
+    /// Deregisters and wakes both waiters, which then see `closed()`. The loop also calls
+    /// it at loop close, so an owner that outlives the loop never touches it again.
     void close() noexcept;
 
     [[nodiscard]] bool registered() const noexcept { return loop_ != nullptr; }
@@ -70,8 +71,6 @@ public:
     void on_events(std::uint32_t events) override;
     /// What this is, for the debug report of registrations still open at loop close.
     [[nodiscard]] virtual std::string describe() const { return "fd " + std::to_string(fd_); }
-    /// Loop close: forget the loop without touching it again (the owner may outlive it).
-    void detach_from_loop() noexcept;
     [[nodiscard]] IoRegistration* next_registration() const noexcept { return next_; }
 
 protected:
