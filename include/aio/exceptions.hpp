@@ -52,6 +52,12 @@ public:
     using Error::Error;
 };
 
+/// A mapping has no entry for the key asked for (Python's KeyError).
+class KeyError : public Error {
+public:
+    using Error::Error;
+};
+
 /// An operation is not allowed in the object's current state (asyncio.InvalidStateError).
 class InvalidStateError : public Error {
 public:
