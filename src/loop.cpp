@@ -26,11 +26,14 @@ namespace {
 // Write ends of the signal pipes, per signal: the async-signal-safe handler only writes
 // the signal number there; the owning loop reads it and runs the handler as a callback.
 std::atomic<int> g_signal_fd[NSIG];
+// Set by the handler so a busy loop notices a signal without polling the pipe.
+std::atomic<bool> g_signal_arrived[NSIG];
 
 void on_signal(int sig) {
     int saved = errno;
     int fd = g_signal_fd[sig].load(std::memory_order_relaxed);
     if (fd >= 0) {
+        g_signal_arrived[sig].store(true, std::memory_order_relaxed);
         auto byte = static_cast<unsigned char>(sig);
         [[maybe_unused]] auto r = ::write(fd, &byte, 1);
     }
@@ -285,7 +288,18 @@ void EventLoop::run_once(bool may_block) {
         fire_due_timers();
         steps_since_poll_ = 0;
     } else if (steps_since_poll_ >= 61) {
-        poll(0);
+        // When only the wake-up eventfd and the signal pipe are registered, their flags
+        // say all that epoll would: skip the syscall unless one is set.
+        const std::size_t flagged_fds = impl_->signals.read_fd >= 0 ? 2 : 1;
+        bool signalled = false;
+        for (const auto& entry : impl_->signal_handlers) {
+            signalled |= detail::g_signal_arrived[entry.first].exchange(false, std::memory_order_relaxed);
+        }
+        if (signalled || impl_->poller.registered() > flagged_fds) {
+            poll(0);
+        } else if (impl_->remote_pending.load(std::memory_order_relaxed)) {
+            impl_->drain_remote();
+        }
         fire_due_timers();
         steps_since_poll_ = 0;
     }

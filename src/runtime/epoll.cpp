@@ -19,6 +19,7 @@ void Poller::add(int fd, std::uint32_t events, IoSource* source) {
     ev.data.ptr = source;
     if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0)
         throw std::system_error(errno, std::generic_category(), "epoll_ctl(ADD) fd " + std::to_string(fd));
+    ++registered_;
 }
 
 void Poller::modify(int fd, std::uint32_t events, IoSource* source) {
@@ -29,7 +30,9 @@ void Poller::modify(int fd, std::uint32_t events, IoSource* source) {
         throw std::system_error(errno, std::generic_category(), "epoll_ctl(MOD) fd " + std::to_string(fd));
 }
 
-void Poller::remove(int fd) noexcept { ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
+void Poller::remove(int fd) noexcept {
+    if (::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr) == 0) --registered_;
+}
 
 int Poller::wait(int timeout_ms) {
     int n = ::epoll_wait(epfd_, events_, 256, timeout_ms);

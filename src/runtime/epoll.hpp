@@ -21,9 +21,12 @@ public:
     void remove(int fd) noexcept;
     /// Waits up to `timeout_ms` (-1: forever) and dispatches events; returns how many.
     int wait(int timeout_ms);
+    /// File descriptors registered (an fd closed without remove() still counts).
+    [[nodiscard]] std::size_t registered() const noexcept { return registered_; }
 
 private:
     int epfd_;
+    std::size_t registered_ = 0;
     epoll_event events_[256];
 };
 

@@ -115,6 +115,44 @@ AIO_TEST(Loop, SignalHandlerRunsOnTheLoop) {
     EXPECT_THROW(l.add_signal_handler(SIGKILL, [] {}), aio::RuntimeError);
 }
 
+// A loop that is never idle skips epoll while only its wake-up fd and signal pipe are
+// registered; signals and threadsafe calls must still get through, within a few rounds.
+AIO_TEST(Loop, BusyLoopStillSeesSignalsAndThreadsafeCalls) {
+    auto& l = aio::get_running_loop();
+    bool signalled = false, called = false;
+    l.add_signal_handler(SIGUSR2, [&] { signalled = true; });
+    auto spinner = [](bool& stop) -> aio::Coro<long> {
+        long rounds = 0;
+        while (!stop) {
+            co_await aio::sleep(0ms);
+            ++rounds;
+        }
+        co_return rounds;
+    };
+    // Two spinners keep the ready queue from ever emptying.
+    auto a = aio::create_task(spinner(signalled));
+    auto b = aio::create_task(spinner(signalled));
+    co_await aio::sleep(0ms);
+    ::raise(SIGUSR2);
+    long rounds = co_await a;
+    co_await b;
+    EXPECT_TRUE(signalled);
+    EXPECT_LT(rounds, 1000);
+    l.begin_external();
+    std::thread worker([&l, &called] {
+        l.call_soon_threadsafe([&l, &called] {
+            l.end_external();
+            called = true;
+        });
+    });
+    worker.join();  // the call is queued before the spinners start
+    auto c = aio::create_task(spinner(called));
+    auto d = aio::create_task(spinner(called));
+    EXPECT_LT(co_await c, 1000);
+    co_await d;
+    EXPECT_TRUE(l.remove_signal_handler(SIGUSR2));
+}
+
 AIO_TEST(Loop, GetRunningLoopAndNestedRunAreErrors) {
     auto& l = aio::get_running_loop();
     EXPECT_TRUE(l.is_running());
