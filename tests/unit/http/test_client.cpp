@@ -1,0 +1,397 @@
+#include "aio/http/client.hpp"
+
+#include <zlib.h>
+
+#include <functional>
+#include <map>
+
+#include "aio/http/wire.hpp"
+#include "aio/net/streams.hpp"
+#include "test_loop.hpp"
+#include "tls_certs.hpp"
+
+using namespace std::chrono_literals;
+using aio::http::ClientResponse;
+using aio::http::ClientSession;
+
+namespace {
+
+struct Seen {
+    std::string method, target, body;
+    aio::http::Headers headers;
+    int connection = 0;  // which accepted connection carried it
+};
+
+// A scripted HTTP/1.1 server on loopback: `answer` returns the raw response bytes for each
+// request ("" closes the connection without answering).
+struct RawServer {
+    std::function<std::string(const Seen&)> answer;
+    std::vector<Seen> seen;
+    int connections = 0;
+    aio::Server server;
+
+    static aio::Coro<RawServer*> start(RawServer& s) {
+        s.server = co_await aio::start_server(
+            [&s](aio::StreamReader reader, aio::StreamWriter writer) -> aio::Coro<> {
+                const int conn = ++s.connections;
+                try {
+                    for (;;) {
+                        auto head = co_await aio::http::read_request_head(reader);
+                        if (!head) break;
+                        aio::http::BodyReader body(reader, aio::http::request_framing(*head));
+                        Seen req{head->method, head->target, co_await body.read_all(), head->headers, conn};
+                        s.seen.push_back(req);
+                        std::string out = s.answer(req);
+                        if (out.empty()) break;
+                        writer.write(out);
+                        co_await writer.drain();
+                        if (out.find("Connection: close") != std::string::npos) break;
+                    }
+                } catch (const std::exception&) {
+                }
+                writer.close();
+            },
+            "127.0.0.1", 0);
+        co_return &s;
+    }
+    std::string url(std::string_view path) const { return "http://127.0.0.1:" + std::to_string(server.port()) + std::string(path); }
+    aio::Coro<> stop() {
+        server.close();
+        co_await server.wait_closed();
+    }
+};
+
+std::string ok(std::string_view body, std::string_view extra = "") {
+    return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + std::string(extra) + "\r\n" +
+           std::string(body);
+}
+
+std::string gzip(std::string_view data, int window_bits = 16 + MAX_WBITS) {
+    z_stream z{};
+    deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
+    std::string out(compressBound(static_cast<uLong>(data.size())) + 64, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    deflate(&z, Z_FINISH);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+}
+
+aio::Coro<> fetch_body(ClientSession& session, std::string url) {
+    auto resp = co_await session.get(url);
+    (void)co_await resp.read();
+}
+
+}  // namespace
+
+AIO_REAL_TEST(Client, GetReusesTheKeepAliveConnection) {
+    RawServer s;
+    s.answer = [](const Seen& r) { return ok("hello " + r.target); };
+    co_await RawServer::start(s);
+    {
+        ClientSession session;
+        for (int i = 0; i < 3; ++i) {
+            ClientResponse resp = co_await session.get(s.url("/n" + std::to_string(i)));
+            EXPECT_EQ(resp.status(), 200);
+            EXPECT_EQ(resp.reason(), "OK");
+            EXPECT_EQ(co_await resp.text(), "hello /n" + std::to_string(i));
+        }
+        EXPECT_EQ(s.connections, 1);
+        EXPECT_EQ(session.idle_connections(), 1u);
+        CO_ASSERT_EQ(s.seen.size(), 3u);
+        EXPECT_EQ(s.seen[0].headers.get("host"), "127.0.0.1:" + std::to_string(s.server.port()));
+        EXPECT_NE(s.seen[0].headers.get("user-agent", "").find("aiocpp/"), std::string_view::npos);
+        co_await session.close();
+    }
+    co_await s.stop();
+}
+
+AIO_REAL_TEST(Client, ParamsHeadersJsonFormAndAuth) {
+    RawServer s;
+    s.answer = [](const Seen&) { return ok("{\"ok\": true}", "Content-Type: application/json\r\n"); };
+    co_await RawServer::start(s);
+    ClientSession session({.headers = {{"X-Session", "1"}}});
+    nlohmann::json payload = {{"name", "x"}, {"n", 2}};
+    const std::string items = s.url("/items") + "?a=1";
+    auto r1 = co_await session.post(items, {.params = {{"b", "two words"}}, .headers = {{"X-Req", "y"}},
+                                                          .json = &payload, .auth = {{"user", "pa:ss"}}});
+    nlohmann::json j = co_await r1.json();
+    EXPECT_EQ(j["ok"], true);
+    auto r2 = co_await session.put(s.url("/form"), {.form = {{"k", "v&w"}}});
+    (void)co_await r2.read();
+    CO_ASSERT_EQ(s.seen.size(), 2u);
+    EXPECT_EQ(s.seen[0].method, "POST");
+    EXPECT_EQ(s.seen[0].target, "/items?a=1&b=two+words");
+    EXPECT_EQ(s.seen[0].headers.get("x-session"), "1");
+    EXPECT_EQ(s.seen[0].headers.get("x-req"), "y");
+    EXPECT_EQ(s.seen[0].headers.get("content-type"), "application/json");
+    EXPECT_EQ(nlohmann::json::parse(s.seen[0].body), payload);
+    EXPECT_EQ(s.seen[0].headers.get("authorization"), "Basic dXNlcjpwYTpzcw==");
+    EXPECT_EQ(s.seen[1].body, "k=v%26w");
+    EXPECT_EQ(s.seen[1].headers.get("content-type"), "application/x-www-form-urlencoded");
+    co_await session.close();
+    co_await s.stop();
+}
+
+AIO_REAL_TEST(Client, ChunkedGzipAndDeflateBodies) {
+    RawServer s;
+    const std::string text(50000, 'z');
+    s.answer = [&](const Seen& r) {
+        if (r.target == "/gzip") return ok(gzip(text), "Content-Encoding: gzip\r\n");
+        if (r.target == "/deflate") return ok(gzip(text, MAX_WBITS), "Content-Encoding: deflate\r\n");
+        if (r.target == "/raw-deflate") return ok(gzip(text, -MAX_WBITS), "Content-Encoding: deflate\r\n");
+        std::string body = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        aio::http::append_chunk(body, "hello, ");
+        aio::http::append_chunk(body, "chunks");
+        return body + std::string(aio::http::kLastChunk);
+    };
+    co_await RawServer::start(s);
+    ClientSession session;
+    for (const char* path : {"/gzip", "/deflate", "/raw-deflate"}) {
+        auto resp = co_await session.get(s.url(path));
+        EXPECT_EQ(co_await resp.read(), text) << path;
+    }
+    auto chunked = co_await session.get(s.url("/chunked"));
+    EXPECT_EQ(co_await chunked.text(), "hello, chunks");
+    EXPECT_EQ(s.connections, 1);  // every body was read to its end: one connection throughout
+    co_await session.close();
+    co_await s.stop();
+}
+
+AIO_REAL_TEST(Client, RedirectsRewriteMethodsAndStopAtTheLimit) {
+    RawServer s;
+    s.answer = [](const Seen& r) -> std::string {
+        if (r.target == "/see-other") return "HTTP/1.1 303 See Other\r\nLocation: /target\r\nContent-Length: 0\r\n\r\n";
+        if (r.target == "/temporary") return "HTTP/1.1 307 Temporary Redirect\r\nLocation: target\r\nContent-Length: 0\r\n\r\n";
+        if (r.target == "/loop") return "HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\n\r\n";
+        return ok(r.method + " " + r.body);
+    };
+    co_await RawServer::start(s);
+    ClientSession session;
+    auto r1 = co_await session.post(s.url("/see-other"), {.data = "payload"});
+    EXPECT_EQ(co_await r1.text(), "GET ");
+    CO_ASSERT_EQ(r1.history().size(), 1u);
+    EXPECT_EQ(r1.history()[0].status, 303);
+    EXPECT_EQ(r1.url().path(), "/target");
+    auto r2 = co_await session.post(s.url("/temporary"), {.data = "payload"});
+    EXPECT_EQ(co_await r2.text(), "POST payload");
+    auto r3 = co_await session.get(s.url("/see-other"), {.allow_redirects = false});
+    EXPECT_EQ(r3.status(), 303);
+    r3.release();
+    int status = 0;
+    try {
+        (void)co_await session.get(s.url("/loop"), {.max_redirects = 3});
+    } catch (const aio::http::TooManyRedirects& e) {
+        status = e.status();
+        EXPECT_NE(std::string(e.what()).find("/loop"), std::string::npos);
+    }
+    EXPECT_EQ(status, 302);
+    co_await session.close();
+    co_await s.stop();
+}
+
+AIO_REAL_TEST(Client, RaiseForStatusCarriesStatusUrlAndRetryAfter) {
+    RawServer s;
+    s.answer = [](const Seen&) { return "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\nContent-Length: 4\r\n\r\nbusy"; };
+    co_await RawServer::start(s);
+    ClientSession session;
+    auto resp = co_await session.get(s.url("/x"));
+    EXPECT_FALSE(resp.ok());
+    try {
+        resp.raise_for_status();
+        ADD_FAILURE() << "no error";
+    } catch (const aio::http::ClientResponseError& e) {
+        EXPECT_EQ(e.status(), 503);
+        EXPECT_EQ(e.retry_after(), std::chrono::seconds(7));
+        EXPECT_NE(std::string(e.what()).find(s.url("/x")), std::string::npos);
+    }
+    co_await session.close();
+    co_await s.stop();
+}
+
+AIO_REAL_TEST(Client, ShortBodyIsAPayloadErrorAndTheConnectionIsNotReused) {
+    RawServer s;
+    s.answer = [](const Seen& r) -> std::string {
+        if (r.target == "/short") return "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\nonly this";
+        return ok("fine");
+    };
+    co_await RawServer::start(s);
+    ClientSession session;
+    auto resp = co_await session.get(s.url("/short"));
+    std::string what;
+    try {
+        (void)co_await resp.read();
+    } catch (const aio::http::ClientPayloadError& e) {
+        what = e.what();
+    }
+    EXPECT_NE(what.find("after 9 of 100 body bytes"), std::string::npos) << what;
+    EXPECT_NE(what.find("/short"), std::string::npos) << what;
+    auto next = co_await session.get(s.url("/ok"));
+    EXPECT_EQ(co_await next.text(), "fine");
+    EXPECT_EQ(s.connections, 2);
+    co_await session.close();
+    co_await s.stop();
+}
+
+AIO_REAL_TEST(Client, StalePooledConnectionIsRetriedOnce) {
+    RawServer s;
+    int n = 0;
+    s.answer = [&](const Seen&) -> std::string {
+        ++n;
+        return n == 2 ? std::string() : ok("v" + std::to_string(n));  // the 2nd request: close without answer
+    };
+    co_await RawServer::start(s);
+    ClientSession session;
+    auto r1 = co_await session.get(s.url("/a"));
+    EXPECT_EQ(co_await r1.text(), "v1");
+    auto r2 = co_await session.get(s.url("/b"));  // reused connection dies: retried on a new one
+    EXPECT_EQ(co_await r2.text(), "v3");
+    EXPECT_EQ(s.connections, 2);
+    co_await session.close();
+    co_await s.stop();
+}
+
+AIO_REAL_TEST(Client, ConnectionErrorsNameTheAddress) {
+    ClientSession session;
+    std::string what;
+    try {
+        (void)co_await session.get("http://127.0.0.1:1/x");
+    } catch (const aio::http::ClientConnectorError& e) {
+        what = e.what();
+    }
+    EXPECT_NE(what.find("127.0.0.1:1"), std::string::npos) << what;
+    EXPECT_THROW((void)co_await session.get("ftp://h/x"), aio::http::InvalidURL);
+    co_await session.close();
+    EXPECT_THROW((void)co_await session.get("http://127.0.0.1:1/x"), aio::RuntimeError);
+}
+
+AIO_REAL_TEST(Client, SockReadTimeoutAndTotalTimeoutSayWhich) {
+    RawServer s;
+    s.answer = [](const Seen&) { return std::string("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\npartial"); };
+    co_await RawServer::start(s);
+    ClientSession session;
+    std::string what;
+    auto resp = co_await session.get(s.url("/slow"), {.timeout = aio::http::ClientTimeout{.sock_read = 50ms}});
+    try {
+        (void)co_await resp.read();
+    } catch (const aio::http::SocketTimeoutError& e) {
+        what = e.what();
+    }
+    EXPECT_NE(what.find("sock_read timeout of 50 ms"), std::string::npos) << what;
+    what.clear();
+    auto resp2 = co_await session.get(s.url("/slow"), {.timeout = aio::http::ClientTimeout{.total = 80ms}});
+    try {
+        (void)co_await resp2.read();
+    } catch (const aio::TimeoutError& e) {
+        what = e.what();
+    }
+    EXPECT_NE(what.find("total timeout"), std::string::npos) << what;
+    // Inside aio::timeout the caller's deadline bounds the request (not the session's
+    // five minutes), and the interrupted connection is not reused.
+    const auto before = aio::get_running_loop().time();
+    bool timed_out = false;
+    try {
+        co_await aio::timeout(60ms, [&]() -> aio::Coro<> {
+            auto r = co_await session.get(s.url("/slow"));
+            (void)co_await r.read();
+        });
+    } catch (const aio::TimeoutError&) {
+        timed_out = true;
+    }
+    EXPECT_TRUE(timed_out);
+    EXPECT_LT(aio::get_running_loop().time() - before, 10s);
+    EXPECT_EQ(session.idle_connections(), 0u);
+    co_await session.close();
+    co_await s.stop();
+}
+
+AIO_REAL_TEST(Client, LimitPerHostQueuesRequestsFairly) {
+    RawServer s;
+    s.answer = [](const Seen& r) { return ok(r.target); };
+    co_await RawServer::start(s);
+    ClientSession session({.limit = 10, .limit_per_host = 2});
+    std::vector<std::string> order;
+    auto one = [&](int i) -> aio::Coro<> {
+        auto resp = co_await session.get(s.url("/" + std::to_string(i)));
+        order.push_back(co_await resp.text());
+    };
+    std::vector<aio::Coro<>> all;
+    for (int i = 0; i < 8; ++i) all.push_back(one(i));
+    co_await aio::gather(std::move(all));
+    EXPECT_EQ(order.size(), 8u);
+    EXPECT_LE(s.connections, 2);  // never more than two at once to this host
+    co_await session.close();
+    co_await s.stop();
+}
+
+AIO_REAL_TEST(Client, CancelledRequestsNeverLeaveAHalfUsedConnectionInThePool) {
+    RawServer s;
+    s.answer = [](const Seen& r) { return ok("body of " + r.target); };
+    co_await RawServer::start(s);
+    ClientSession session({.limit = 4});
+    // Cancel at every point from connect to the end of the body, many times, and check
+    // each following request gets its own, complete answer.
+    for (int i = 0; i < 60; ++i) {
+        auto victim = aio::create_task(fetch_body(session, s.url("/v" + std::to_string(i))));
+        for (int k = 0; k < i % 6; ++k) co_await aio::sleep(0ms);
+        victim.cancel();
+        try {
+            co_await victim;
+        } catch (const aio::CancelledError&) {
+        }
+        auto check = co_await session.get(s.url("/c" + std::to_string(i)));
+        EXPECT_EQ(co_await check.text(), "body of /c" + std::to_string(i));
+    }
+    co_await session.close();
+    co_await s.stop();
+}
+
+AIO_REAL_TEST(Client, HttpsVerifiesTheServer) {
+    static aio::test::TestCertificates certs;
+    auto server_ctx = aio::SSLContext::create_default_context(aio::Purpose::client_auth);
+    server_ctx.load_cert_chain(certs.server.cert, certs.server.key);
+    auto bad_ctx = aio::SSLContext::create_default_context(aio::Purpose::client_auth);
+    bad_ctx.load_cert_chain(certs.self_signed.cert, certs.self_signed.key);
+    auto handler = [](aio::StreamReader reader, aio::StreamWriter writer) -> aio::Coro<> {
+        try {
+            auto head = co_await aio::http::read_request_head(reader);
+            if (head) {
+                writer.write(ok("secure"));
+                co_await writer.drain();
+            }
+        } catch (const std::exception&) {
+        }
+        writer.close();
+    };
+    aio::Server good = co_await aio::start_server(handler, "127.0.0.1", 0, {.ssl = &server_ctx});
+    aio::Server bad = co_await aio::start_server(handler, "127.0.0.1", 0, {.ssl = &bad_ctx});
+    auto client_ctx = aio::SSLContext::create_default_context();
+    client_ctx.load_verify_locations(certs.ca_file);
+    {
+        ClientSession session({.ssl = &client_ctx});
+        auto resp = co_await session.get("https://localhost:" + std::to_string(good.port()) + "/");
+        EXPECT_EQ(co_await resp.text(), "secure");
+        std::string what;
+        try {
+            (void)co_await session.get("https://localhost:" + std::to_string(bad.port()) + "/");
+        } catch (const aio::http::ClientConnectorCertificateError& e) {
+            what = e.what();
+        }
+        EXPECT_NE(what.find("certificate verify failed"), std::string::npos) << what;
+        co_await session.close();
+    }
+    {
+        ClientSession insecure({.verify_ssl = false});
+        auto resp = co_await insecure.get("https://localhost:" + std::to_string(bad.port()) + "/");
+        EXPECT_EQ(co_await resp.text(), "secure");
+        co_await insecure.close();
+    }
+    good.close();
+    bad.close();
+    co_await good.wait_closed();
+    co_await bad.wait_closed();
+    loop.take_reports();  // the refused handshake is reported by the server side
+}
