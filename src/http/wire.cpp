@@ -45,7 +45,9 @@ void check_text(std::string_view text, std::string_view what) {
     }
 }
 
-void append_fields(std::string& out, const Headers& headers) {
+}  // namespace
+
+void write_fields(std::string& out, const Headers& headers) {
     for (const auto& [name, value] : headers) {
         if (!is_token(name)) throw ValueError(fmt::format("ValueError: invalid header name '{}'", name));
         check_text(value, fmt::format("the value of header '{}'", name));
@@ -53,8 +55,6 @@ void append_fields(std::string& out, const Headers& headers) {
     }
     out.append("\r\n");
 }
-
-}  // namespace
 
 Coro<std::optional<RequestHead>> read_request_head(StreamReader& reader, std::size_t max_size) {
     std::string head = co_await read_head_bytes(reader, max_size, "request");
@@ -277,14 +277,14 @@ void write_request_head(std::string& out, std::string_view method, std::string_v
         }
     }
     out.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
-    append_fields(out, headers);
+    write_fields(out, headers);
 }
 
 void write_response_head(std::string& out, int status, std::string_view reason, const Headers& headers) {
     if (status < 100 || status > 999) throw ValueError(fmt::format("ValueError: invalid HTTP status {}", status));
     check_text(reason, "the reason phrase");
     out.append("HTTP/1.1 ").append(fmt::format_int(status).c_str()).append(" ").append(reason).append("\r\n");
-    append_fields(out, headers);
+    write_fields(out, headers);
 }
 
 void append_chunk(std::string& out, std::string_view data) {
