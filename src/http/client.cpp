@@ -566,7 +566,9 @@ Coro<ClientResponse> ClientSession::send_once(std::string_view method, const URL
         auto acquire = [&]() -> Coro<> {
             if (Semaphore* slots = pool->host_slots(key)) lease.host_permit = co_await slots->scoped();
             lease.total_permit = co_await pool->total.scoped();
-            lease.conn = pool->take_idle(key, get_running_loop().time());
+            // A retry after a stale pooled connection goes to a fresh one: the other
+            // idle connections may be just as stale.
+            if (attempt == 0) lease.conn = pool->take_idle(key, get_running_loop().time());
             if (!lease.conn) lease.conn = co_await connect(*pool, options_, url, key);
         };
         co_await bounded(acquire(), timeout.connect, deadline, Phase::kConnect, url);
