@@ -442,7 +442,7 @@ ClientSession::ClientSession(SessionOptions options) : options_(options), pool_(
     headers_.add("Accept", "*/*");
     if (options.auto_decompress) headers_.add("Accept-Encoding", "gzip, deflate");
     for (const auto& [name, value] : options.headers) headers_.set(name, value);
-    options_.headers = {};  // the views were copied; don't keep them
+    // options_.headers now dangles: it was copied into headers_ and is never read again.
 }
 
 ClientSession::~ClientSession() {
