@@ -103,7 +103,8 @@ INTEROP_TEST(OurClientAgainstAiohttpServer, python_has_aiohttp(), "python3-aioht
     const std::string base = "http://127.0.0.1:" + std::to_string(std::stoi(line.substr(5)));
     {
         ClientSession session;
-        auto j = co_await session.get(base + "/json", {.params = {{"q", "a b"}}});
+        aio::http::RequestOptions query{.params = {{"q", "a b"}}};
+        auto j = co_await session.get(base + "/json", query);
         json body = co_await j.json();
         EXPECT_EQ(body["server"], "aiohttp");
         EXPECT_EQ(body["query"], "a b");

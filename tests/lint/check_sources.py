@@ -4,9 +4,9 @@
 1. Every public declaration that returns something to co_await (a Coro, an awaiter, or a
    [[nodiscard]] function whose doc says it suspends) carries a `Cancellation:` line in
    its `///` doc block, in the fixed wording "Cancel-safe:" / "Not cancel-safe:".
-2. No library code, example or README uses a shape g++ 12.2 miscompiles
-   (shared notes: co_await inside ?:, in a switch condition, or in a statement that builds
-   a by-value-capturing lambda).
+2. No library code, example or README uses a shape g++ 12.2 miscompiles or refuses
+   (shared notes: co_await inside ?:, in a switch condition, in a statement that builds
+   a by-value-capturing lambda, or around a braced list).
 """
 import pathlib
 import re
@@ -69,6 +69,7 @@ def statements(text):
 
 TERNARY = re.compile(r"\?[^:;]*co_await|co_await[^;?]*\?[^;:]*:")
 SWITCH = re.compile(r"switch\s*\([^)]*co_await")
+BRACED_LIST = re.compile(r"co_await[^;]*\{\s*\{")
 VALUE_CAPTURE = re.compile(r"co_await[^;]*\[(?:=|[^\]&]*\w+\s*=|[^\]&\[]*\b(?!this\b)[A-Za-z_]\w*\s*[,\]])")
 
 sources = [p for d in ("include", "src", "examples", "apps", "tests", "bench") for p in (root / d).rglob("*.[ch]pp")
@@ -83,6 +84,9 @@ for path in sorted(sources):
             errors.append(f"{where}: co_await inside ?: (g++ 12 miscompiles it; bind to a local first)")
         if SWITCH.search(flat):
             errors.append(f"{where}: co_await in a switch condition (g++ 12 miscompiles it)")
+        if BRACED_LIST.search(flat):
+            errors.append(f"{where}: a braced list inside a co_await expression (g++ 12: 'array used as initializer'; "
+                          "build it in a named local first)")
         if VALUE_CAPTURE.search(flat) and "[&]" not in flat:
             errors.append(f"{where}: a lambda capturing by value inside a co_await expression (g++ 12 double-destroys it)")
 

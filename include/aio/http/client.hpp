@@ -115,9 +115,11 @@ struct ClientTimeout {
 
 using FieldList = std::initializer_list<std::pair<std::string_view, std::string_view>>;
 
-/// Per-request options. Trivially destructible: pass them inline,
-/// `co_await session.get(url, {.params = {{"q", "x"}}})`; the views must stay valid until
-/// the request has been sent.
+/// Per-request options. Trivially destructible, so they may be written inline in a
+/// co_await (`co_await session.get(url, {.json = &body})`); the views must stay valid until
+/// the request has been sent. g++ 12 refuses a braced list inside a co_await ("array used
+/// as initializer"): build options holding lists in a named local first,
+/// `RequestOptions opts{.params = {{"q", "x"}}}; co_await session.get(url, opts);`.
 struct RequestOptions {
     FieldList params = {};             // appended to the URL's query
     FieldList headers = {};            // added to (and overriding) the session's

@@ -116,11 +116,14 @@ AIO_REAL_TEST(Client, ParamsHeadersJsonFormAndAuth) {
     ClientSession session({.headers = {{"X-Session", "1"}}});
     nlohmann::json payload = {{"name", "x"}, {"n", 2}};
     const std::string items = s.url("/items") + "?a=1";
-    auto r1 = co_await session.post(items, {.params = {{"b", "two words"}}, .headers = {{"X-Req", "y"}},
-                                                          .json = &payload, .auth = {{"user", "pa:ss"}}});
+    // Options holding lists are built first (g++ 12 cannot take them inside co_await).
+    aio::http::RequestOptions post_options{.params = {{"b", "two words"}}, .headers = {{"X-Req", "y"}},
+                                           .json = &payload, .auth = {{"user", "pa:ss"}}};
+    auto r1 = co_await session.post(items, post_options);
     nlohmann::json j = co_await r1.json();
     EXPECT_EQ(j["ok"], true);
-    auto r2 = co_await session.put(s.url("/form"), {.form = {{"k", "v&w"}}});
+    aio::http::RequestOptions form_options{.form = {{"k", "v&w"}}};
+    auto r2 = co_await session.put(s.url("/form"), form_options);
     (void)co_await r2.read();
     CO_ASSERT_EQ(s.seen.size(), 2u);
     EXPECT_EQ(s.seen[0].method, "POST");
