@@ -40,7 +40,8 @@ AIO_REAL_TEST(Crawler, CrawlsTheSameHostOnceEachWithinTheDepth) {
     options.concurrency = 8;
     options.retries = 0;
     aiofetch::Crawler crawler(options, [&](const aiofetch::Result& r) { results.push_back(r); });
-    co_await crawler.run({site.base + "/"});
+    std::vector<std::string> start_urls = {site.base + "/"};
+    co_await crawler.run(start_urls);
     std::set<std::string> urls;
     for (const auto& r : results) urls.insert(r.url);
     EXPECT_EQ(urls.size(), results.size());  // no URL fetched twice
@@ -65,7 +66,8 @@ AIO_REAL_TEST(Crawler, DepthZeroFetchesOnlyTheStartUrlsAndBadUrlsAreReported) {
     options.crawl = true;
     options.depth = 0;
     aiofetch::Crawler crawler(options, [&](const aiofetch::Result& r) { results.push_back(r); });
-    co_await crawler.run({site.base + "/", "not a url", "ftp://example.org/"});
+    std::vector<std::string> start_urls = {site.base + "/", "not a url", "ftp://example.org/"};
+    co_await crawler.run(start_urls);
     CO_ASSERT_EQ(results.size(), 3u);
     int ok = 0, invalid = 0;
     for (const auto& r : results) {
@@ -84,11 +86,16 @@ AIO_REAL_TEST(Crawler, RetriesServerErrorsWithBackoffAndRecordsAttempts) {
     aiofetch::Options options;
     options.retries = 2;
     aiofetch::Crawler crawler(options, [&](const aiofetch::Result& r) { results.push_back(r); });
-    co_await crawler.run({site.base + "/status/503", site.base + "/status/404"});
+    std::vector<std::string> start_urls = {site.base + "/status/503", site.base + "/status/404"};
+    co_await crawler.run(start_urls);
     CO_ASSERT_EQ(results.size(), 2u);
     for (const auto& r : results) {
-        if (r.status == 503) EXPECT_EQ(r.attempts, 3);
-        if (r.status == 404) EXPECT_EQ(r.attempts, 1);  // 4xx is not retried
+        if (r.status == 503) {
+            EXPECT_EQ(r.attempts, 3);
+        }
+        if (r.status == 404) {
+            EXPECT_EQ(r.attempts, 1);  // 4xx is not retried
+        }
     }
     co_await stop(site);
 }

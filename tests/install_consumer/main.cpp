@@ -1,6 +1,8 @@
-// A user program built against the installed package: the core and the network layer
-// (which brings in c-ares and OpenSSL through the package's dependencies).
+// A user program built against the installed package: the core, the network layer (c-ares
+// and OpenSSL) and HTTP (nlohmann-json and zlib), all through the package's dependencies.
 #include <aio/aio.hpp>
+#include <aio/http/client.hpp>
+#include <aio/http/server.hpp>
 
 using namespace std::chrono_literals;
 
@@ -23,7 +25,17 @@ aio::Coro<int> amain() {
     auto tls = aio::SSLContext::create_default_context();
     server.close();
     co_await server.wait_closed();
-    co_return a + b == 6 && line == "installed\n" && tls.check_hostname() ? 0 : 1;
+
+    aio::http::App app;
+    app.get("/", [](aio::http::Request&) -> aio::Coro<nlohmann::json> { co_return nlohmann::json{{"ok", true}}; });
+    auto http = co_await aio::http::start_http_server(app, {.port = 0});
+    aio::http::ClientSession session;
+    auto resp = co_await session.get("http://127.0.0.1:" + std::to_string(http.port()) + "/");
+    nlohmann::json body = co_await resp.json();
+    co_await session.close();
+    http.close();
+    co_await http.wait_closed();
+    co_return a + b == 6 && line == "installed\n" && tls.check_hostname() && body["ok"] == true ? 0 : 1;
 }
 
 int main() { return aio::run(amain()); }

@@ -143,10 +143,16 @@ AIO_REAL_TEST(HttpInterop, AiohttpClientAndCurlAgainstOurServer) {
         while (std::getline(lines, l)) {
             json j = json::parse(l);
             ++checks;
-            if (j["check"] == "get") EXPECT_EQ(j["body"]["greeting"], "hello py");
-            if (j["check"] == "post") EXPECT_EQ(j["body"]["a"], json::array({1, 2, 3}));
-            if (j["check"] == "missing") EXPECT_EQ(j["status"], 404);
-            if (j["check"] == "concurrent") EXPECT_EQ(j["count"], 20);
+            const std::string check = j["check"];
+            if (check == "get") {
+                EXPECT_EQ(j["body"]["greeting"], "hello py");
+            } else if (check == "post") {
+                EXPECT_EQ(j["body"]["a"], json::array({1, 2, 3}));
+            } else if (check == "missing") {
+                EXPECT_EQ(j["status"], 404);
+            } else if (check == "concurrent") {
+                EXPECT_EQ(j["count"], 20);
+            }
         }
         EXPECT_EQ(checks, 4) << out;
     }

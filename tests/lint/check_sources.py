@@ -69,7 +69,8 @@ def statements(text):
 
 TERNARY = re.compile(r"\?[^:;]*co_await|co_await[^;?]*\?[^;:]*:")
 SWITCH = re.compile(r"switch\s*\([^)]*co_await")
-BRACED_LIST = re.compile(r"co_await[^;]*\{\s*\{")
+BRACED_LIST = re.compile(r"co_await[^;]*(?:\{\s*\{|[(,]\s*\{(?!\s*[.}]))")
+AGGREGATE_AWAIT = re.compile(r"\b[A-Za-z_]\w*\s*\{[^{};]*co_await[^;{}]*\}\s*[;,)]")
 VALUE_CAPTURE = re.compile(r"co_await[^;]*\[(?:=|[^\]&]*\w+\s*=|[^\]&\[]*\b(?!this\b)[A-Za-z_]\w*\s*[,\]])")
 
 sources = [p for d in ("include", "src", "examples", "apps", "tests", "bench") for p in (root / d).rglob("*.[ch]pp")
@@ -84,7 +85,11 @@ for path in sorted(sources):
             errors.append(f"{where}: co_await inside ?: (g++ 12 miscompiles it; bind to a local first)")
         if SWITCH.search(flat):
             errors.append(f"{where}: co_await in a switch condition (g++ 12 miscompiles it)")
-        if BRACED_LIST.search(flat):
+        code = re.sub(r'"(?:\\.|[^"\\])*"', '""', re.sub(r'R"\((.*?)\)"', '""', flat))
+        if AGGREGATE_AWAIT.search(code):
+            errors.append(f"{where}: co_await inside a braced initializer (g++ 12 destroys the result twice; "
+                          "bind the awaited value to a local first)")
+        if BRACED_LIST.search(code):
             errors.append(f"{where}: a braced list inside a co_await expression (g++ 12: 'array used as initializer'; "
                           "build it in a named local first)")
         if VALUE_CAPTURE.search(flat) and "[&]" not in flat:

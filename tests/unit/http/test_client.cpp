@@ -39,7 +39,8 @@ struct RawServer {
                         auto head = co_await aio::http::read_request_head(reader);
                         if (!head) break;
                         aio::http::BodyReader body(reader, aio::http::request_framing(*head));
-                        Seen req{head->method, head->target, co_await body.read_all(), head->headers, conn};
+                        std::string text = co_await body.read_all();
+                        Seen req{head->method, head->target, std::move(text), head->headers, conn};
                         s.seen.push_back(req);
                         std::string out = s.answer(req);
                         if (out.empty()) break;
