@@ -144,7 +144,12 @@ void WaitSet::finish() noexcept {
 }
 
 void raise_gather_failure(const WaitSet& ws, std::span<TaskBase* const> children) {
-    if (auto i = ws.first_failed()) children[*i]->rethrow_result();
+    if (auto i = ws.first_failed()) {
+        // As asyncio's gather does, the failures of children still running are retrieved
+        // by the gather when they happen: the first one was raised, the rest are noise.
+        for (TaskBase* child : children) child->mark_retrieved_when_done();
+        children[*i]->rethrow_result();
+    }
     if (ws.cancel_requested()) running_task("gather").throw_cancelled();
 }
 

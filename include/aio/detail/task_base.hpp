@@ -85,6 +85,9 @@ public:
     [[nodiscard]] bool cancelled() const noexcept { return status_ == Status::cancelled; }
     [[nodiscard]] bool is_task() const noexcept { return flags_ & kIsTask; }
     [[nodiscard]] EventLoop* loop() const noexcept { return loop_; }
+    /// Someone took responsibility for this outcome: a later exception is not reported as
+    /// never retrieved (asyncio's gather retrieves its children's late exceptions).
+    void mark_retrieved_when_done() noexcept { flags_ |= kNoReport; }
 
     void add_link(DoneLink* link) noexcept {
         if (!links_) {
