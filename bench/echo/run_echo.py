@@ -155,14 +155,18 @@ def server_go(build_dir):
     go = tool("/usr/bin/go", "go")
     if not go:
         raise Skip("go not found (apt-get install golang)")
-    src = os.path.join(HERE, "go")
     out = os.path.join(build_dir, "go", "echo-go")
-    if not newer_than_sources(out, tree_files(src)):
-        env = dict(os.environ, GOPROXY="off", GOFLAGS="-mod=mod", GOTOOLCHAIN="local", CGO_ENABLED="0")
-        env.setdefault("GOCACHE", os.path.join(build_dir, "go", "cache"))
-        log(f"building go server with {go}")
-        run_checked([go, "build", "-o", out, "."], cwd=src, env=env)
+    build_go(go, os.path.join(HERE, "go"), out, os.path.join(build_dir, "go", "cache"), "go server")
     return [out], {"GOMAXPROCS": "1"}
+
+
+def build_go(go, module_dir, out, cache, what, package="."):
+    """`go build` of `package` in the dependency-free module `module_dir`, offline, unless `out` is newer."""
+    if not newer_than_sources(out, tree_files(module_dir)):
+        env = dict(os.environ, GOPROXY="off", GOFLAGS="-mod=mod", GOTOOLCHAIN="local", CGO_ENABLED="0")
+        env.setdefault("GOCACHE", cache)
+        log(f"building {what} with {go}")
+        run_checked([go, "build", "-o", out, package], cwd=module_dir, env=env)
 
 
 def server_node(build_dir):
@@ -196,17 +200,29 @@ def server_tokio(build_dir, tls=False):
         if not have:
             raise Skip(f"no TLS crate for Tokio (tokio-openssl, tokio-native-tls, tokio-rustls) in {DEBIAN_REGISTRY}")
         raise Skip(f"no TLS variant of the Tokio server yet ({', '.join(have)} would do)")
+    cargo_tool()
+    if not any(d.startswith("tokio-1.") for d in (os.listdir(DEBIAN_REGISTRY) if os.path.isdir(DEBIAN_REGISTRY) else [])):
+        raise Skip(f"no tokio crate in {DEBIAN_REGISTRY} (apt-get install librust-tokio-dev)")
+    work = os.path.join(build_dir, "tokio")
+    build_cargo(os.path.join(HERE, "tokio"), work, [os.path.join(work, "target", "release", "tokio-echo")],
+                "tokio server")
+    return [os.path.join(work, "target", "release", "tokio-echo")], {}
+
+
+def cargo_tool():
     # Prefer Debian's cargo/rustc over a rustup toolchain that may come first on PATH.
     cargo = tool("/usr/bin/cargo", "cargo")
     if not cargo:
         raise Skip("cargo not found (apt-get install cargo rustc)")
-    if not any(d.startswith("tokio-1.") for d in (os.listdir(DEBIAN_REGISTRY) if os.path.isdir(DEBIAN_REGISTRY) else [])):
-        raise Skip(f"no tokio crate in {DEBIAN_REGISTRY} (apt-get install librust-tokio-dev)")
-    src = os.path.join(HERE, "tokio")
-    work = os.path.join(build_dir, "tokio")
-    out = os.path.join(work, "target", "release", "tokio-echo")
+    return cargo
+
+
+def build_cargo(src, work, outputs, what):
+    """An offline release build of the crate in `src` (with its .cargo/config.toml) in a copy at
+    `work`, unless every path in `outputs` is newer than the sources."""
+    cargo = cargo_tool()
     sources = [os.path.join(src, "Cargo.toml"), os.path.join(src, ".cargo", "config.toml")] + tree_files(os.path.join(src, "src"))
-    if not newer_than_sources(out, sources):
+    if not all(newer_than_sources(out, sources) for out in outputs):
         # Build a copy so Cargo.lock and target/ stay out of the source tree. The copied
         # .cargo/config.toml replaces crates.io with Debian's registry as a directory source.
         for sub in ("src", ".cargo"):
@@ -216,9 +232,8 @@ def server_tokio(build_dir, tls=False):
         env = dict(os.environ, CARGO_NET_OFFLINE="true")
         if cargo == "/usr/bin/cargo" and os.path.exists("/usr/bin/rustc"):
             env["RUSTC"] = "/usr/bin/rustc"
-        log(f"building tokio server with {cargo} ({env.get('RUSTC', 'rustc on PATH')})")
+        log(f"building {what} with {cargo} ({env.get('RUSTC', 'rustc on PATH')})")
         run_checked([cargo, "build", "--release", "--offline", "-j2"], cwd=work, env=env)
-    return [out], {}
 
 
 SERVERS = [
@@ -561,9 +576,9 @@ def ratio_cell(v, base):
     return fmt(v)
 
 
-def print_table(title, labels, columns, cell):
+def print_table(title, labels, columns, cell, first="server"):
     print(title + "\n")
-    print("| server | " + " | ".join(h for h, _ in columns) + " |")
+    print(f"| {first} | " + " | ".join(h for h, _ in columns) + " |")
     print("|---|" + "---:|" * len(columns))
     for label in labels:
         print(f"| {label} | " + " | ".join(cell(label, key) for _, key in columns) + " |")

@@ -1,0 +1,3 @@
+module aiocpp/bench/http/go
+
+go 1.19
