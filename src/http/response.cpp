@@ -36,6 +36,19 @@ Response Response::html(std::string body, int status) {
     return Response(status, std::move(body), "text/html; charset=utf-8");
 }
 
+Response Response::stream(AsyncGenerator<std::string> body, std::string_view content_type, int status) {
+    Response r(status, {}, content_type);
+    r.stream_ = std::make_shared<AsyncGenerator<std::string>>(std::move(body));
+    return r;
+}
+
+Response Response::file(std::string path, int status) {
+    if (path.empty()) throw ValueError("ValueError: Response::file() needs a path");
+    Response r(status, {}, {});
+    r.file_ = std::move(path);
+    return r;
+}
+
 Response Response::redirect(std::string_view location, int status) {
     Response r(status, {}, {});
     r.headers().add("Location", location);

@@ -7,6 +7,7 @@
 #include <list>
 
 #include "aio/http/wire.hpp"
+#include "http/file_response.hpp"
 #include "aio/locks.hpp"
 #include "aio/net/streams.hpp"
 #include "aio/runners.hpp"
@@ -31,6 +32,15 @@ struct HttpServerCore {
     Event drained;  // set when shutting down and the last connection closed
 
     Coro<> serve_connection(StreamReader reader, StreamWriter writer);
+    /// Sends a Response::stream() or Response::file(); returns the body bytes sent and
+    /// sets `close` when the connection cannot carry another response.
+    /// Cancellation: Not cancel-safe: the response is cut short; close the connection.
+    Coro<std::uint64_t> send_special(StreamWriter& writer, const Request& req, Response& resp, bool head_only,
+                                     bool& close);
+    Coro<std::uint64_t> send_stream(StreamWriter& writer, const Request& req, Response& resp, bool head_only,
+                                    bool& close);
+    Coro<std::uint64_t> send_file(StreamWriter& writer, const Request& req, Response& resp, bool head_only,
+                                  bool& close);
 };
 
 }  // namespace detail
@@ -53,16 +63,26 @@ std::string_view http_date() {
     return buf;
 }
 
-void append_response(std::string& out, const Response& resp, bool head_only, bool close) {
-    const int status = resp.status();
+// The status line and header fields; `more` are added after the response's own, and
+// `length` is the Content-Length (none: the body is chunked, or ends with the connection).
+void append_head(std::string& out, int status, const Headers& headers, const Headers* more,
+                 std::optional<std::uint64_t> length, bool chunked, bool close) {
     if (status < 100 || status > 999) throw ValueError(fmt::format("ValueError: invalid HTTP status {}", status));
     out.append("HTTP/1.1 ").append(fmt::format_int(status).c_str()).append(" ").append(reason_phrase(status));
     out.append("\r\nServer: aiocpp\r\nDate: ").append(http_date()).append("\r\n");
     const bool bodiless = status < 200 || status == 204 || status == 304;
-    if (!bodiless) out.append("Content-Length: ").append(fmt::format_int(resp.body().size()).c_str()).append("\r\n");
+    if (!bodiless && length) out.append("Content-Length: ").append(fmt::format_int(*length).c_str()).append("\r\n");
+    if (!bodiless && chunked) out.append("Transfer-Encoding: chunked\r\n");
     if (close) out.append("Connection: close\r\n");
-    write_fields(out, resp.headers());
-    if (!head_only && !bodiless) out.append(resp.body());
+    if (more) write_fields(out, *more, false);
+    write_fields(out, headers);
+}
+
+bool bodiless_status(int status) noexcept { return status < 200 || status == 204 || status == 304; }
+
+void append_response(std::string& out, const Response& resp, bool head_only, bool close) {
+    append_head(out, resp.status(), resp.headers(), nullptr, resp.body().size(), false, close);
+    if (!head_only && !bodiless_status(resp.status())) out.append(resp.body());
 }
 
 Response error_response(int status, std::string_view detail) {
@@ -197,18 +217,33 @@ Coro<> detail::HttpServerCore::serve_connection(StreamReader reader, StreamWrite
                 close_after = true;
             }
         }
-        out.clear();
+        std::uint64_t body_bytes = 0;
+        bool invalid = false;
         try {
-            append_response(out, resp, head_only, close_after);
+            if (resp.body_stream() || !resp.file_path().empty()) {
+                body_bytes = co_await send_special(writer, req, resp, head_only, close_after);
+            } else {
+                out.clear();
+                append_response(out, resp, head_only, close_after);
+                writer.write(out);
+                if (!head_only) body_bytes = resp.body().size();
+            }
         } catch (const ValueError& e) {
             loop.call_exception_handler({fmt::format("Invalid response to {} {}", req.method(), req.target()),
                                          std::current_exception(), {}, {}});
-            out.clear();
-            append_response(out, error_response(500, "Internal Server Error"), head_only, true);
-            close_after = true;
+            invalid = true;
+        } catch (const OSError&) {
+            break;
         }
         try {
-            writer.write(out);
+            if (invalid) {
+                // Nothing of the invalid response was written.
+                out.clear();
+                resp = error_response(500, "Internal Server Error");
+                append_response(out, resp, head_only, true);
+                writer.write(out);
+                close_after = true;
+            }
             co_await writer.drain();
         } catch (const OSError&) {
             break;
@@ -216,7 +251,7 @@ Coro<> detail::HttpServerCore::serve_connection(StreamReader reader, StreamWrite
         if (options.access_log) {
             const double ms = std::chrono::duration<double, std::milli>(loop.time() - started).count();
             fmt::print(options.access_log, "{} - \"{} {} HTTP/1.{}\" {} {} {:.1f}ms\n", remote, req.method(), req.target(),
-                       req.version() % 10, resp.status(), resp.body().size(), ms);
+                       req.version() % 10, resp.status(), body_bytes, ms);
         }
         for (auto& task : req.background_tasks()) {
             std::exception_ptr error;
@@ -235,6 +270,107 @@ Coro<> detail::HttpServerCore::serve_connection(StreamReader reader, StreamWrite
         if (close_after) break;
     }
     writer.close();
+}
+
+Coro<std::uint64_t> detail::HttpServerCore::send_special(StreamWriter& writer, const Request& req, Response& resp,
+                                                        bool head_only, bool& close) {
+    if (resp.body_stream()) co_return co_await send_stream(writer, req, resp, head_only, close);
+    co_return co_await send_file(writer, req, resp, head_only, close);
+}
+
+Coro<std::uint64_t> detail::HttpServerCore::send_stream(StreamWriter& writer, const Request& req, Response& resp,
+                                                       bool head_only, bool& close) {
+    AsyncGenerator<std::string>& body = *resp.body_stream();
+    // HTTP/1.0 has no chunked coding: the body ends with the connection.
+    const bool chunked = req.version() >= 11;
+    if (!chunked) close = true;
+    std::string out;
+    append_head(out, resp.status(), resp.headers(), nullptr, std::nullopt, chunked, close);
+    writer.write(out);
+    if (head_only || bodiless_status(resp.status())) {
+        co_await body.aclose();
+        co_return 0;
+    }
+    std::uint64_t sent = 0;
+    std::exception_ptr failure;
+    bool lost = false;
+    try {
+        while (auto piece = co_await body.next()) {
+            if (piece->empty()) continue;  // an empty chunk would end the body
+            sent += piece->size();
+            if (chunked) {
+                out.clear();
+                append_chunk(out, *piece);
+                writer.write(out);
+            } else {
+                writer.write(*piece);
+            }
+            co_await writer.drain();
+        }
+    } catch (const OSError&) {
+        lost = true;  // the client went away
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (lost || failure) {
+        close = true;
+        std::exception_ptr cleanup;
+        try {
+            co_await body.aclose();
+        } catch (...) {
+            cleanup = std::current_exception();
+        }
+        if (!failure) failure = cleanup;
+        if (failure) {
+            try {
+                std::rethrow_exception(failure);
+            } catch (const CancelledError&) {
+                throw;
+            } catch (...) {
+            }
+            get_running_loop().call_exception_handler(
+                {fmt::format("Exception in streaming response to {} {} (the body was cut short)", req.method(),
+                             req.target()),
+                 failure, {}, {}});
+        }
+        co_return sent;
+    }
+    if (chunked) writer.write(kLastChunk);
+    co_return sent;
+}
+
+Coro<std::uint64_t> detail::HttpServerCore::send_file(StreamWriter& writer, const Request& req, Response& resp,
+                                                     bool head_only, bool& close) {
+    std::optional<FilePlan> plan;
+    try {
+        plan.emplace(plan_file(resp.file_path(), resp.status(), resp.headers(), req.method(), req.headers()));
+    } catch (const OSError&) {
+        get_running_loop().call_exception_handler(
+            {fmt::format("Cannot serve file '{}' to {} {}", resp.file_path(), req.method(), req.target()),
+             std::current_exception(), {}, {}});
+        plan.reset();
+    }
+    std::string out;
+    if (!plan || plan->answer) {
+        resp = plan ? std::move(*plan->answer) : error_response(500, "Internal Server Error");
+        append_response(out, resp, head_only, close);
+        writer.write(out);
+        co_return head_only ? 0 : resp.body().size();
+    }
+    resp.set_status(plan->status);
+    append_head(out, plan->status, resp.headers(), &plan->headers, plan->length, false, close);
+    writer.write(out);
+    if (head_only || plan->length == 0) co_return 0;
+    const std::size_t sent = co_await writer.sendfile(plan->fd, plan->offset, plan->length);
+    if (sent < plan->length) {
+        // The file shrank while being sent: the promised length cannot be kept.
+        get_running_loop().call_exception_handler(
+            {fmt::format("File '{}' ended after {} of {} bytes while serving {} {}", resp.file_path(), sent,
+                         plan->length, req.method(), req.target()),
+             nullptr, {}, {}});
+        close = true;
+    }
+    co_return sent;
 }
 
 // ---- HttpServer ----------------------------------------------------------------------------

@@ -47,13 +47,13 @@ void check_text(std::string_view text, std::string_view what) {
 
 }  // namespace
 
-void write_fields(std::string& out, const Headers& headers) {
+void write_fields(std::string& out, const Headers& headers, bool end_head) {
     for (const auto& [name, value] : headers) {
         if (!is_token(name)) throw ValueError(fmt::format("ValueError: invalid header name '{}'", name));
         check_text(value, fmt::format("the value of header '{}'", name));
         out.append(name).append(": ").append(value).append("\r\n");
     }
-    out.append("\r\n");
+    if (end_head) out.append("\r\n");
 }
 
 Coro<std::optional<RequestHead>> read_request_head(StreamReader& reader, std::size_t max_size) {

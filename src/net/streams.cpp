@@ -1,5 +1,6 @@
 #include "aio/net/streams.hpp"
 
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -175,6 +176,7 @@ void StreamTransport::write(std::string_view data) {
     if (eof_wanted_) throw RuntimeError("RuntimeError: Cannot call write() after write_eof()");
     if (state_ != State::open) throw RuntimeError("RuntimeError: StreamWriter.write() after close()");
     if (lost_errno_ != 0) raise_lost();
+    if (sending_file_) throw RuntimeError("RuntimeError: StreamWriter.write() while sendfile() is in progress");
     if (data.empty()) return;
     if (tls_) {
         tls_write(data);
@@ -273,6 +275,72 @@ Coro<> StreamTransport::drain() {
         co_await writable_.wait();
         if (lost_errno_ != 0) raise_lost();
     }
+}
+
+Coro<> StreamTransport::flush_all(const char* what) {
+    for (;;) {
+        if (lost_errno_ != 0) raise_lost();
+        if (state_ == State::closed) throw RuntimeError(std::string("RuntimeError: ") + what + " on a closed connection");
+        if (pending() == 0) co_return;
+        flush();
+        if (pending() > 0 && lost_errno_ == 0) co_await wait(kWrite, what);
+    }
+}
+
+Coro<std::size_t> StreamTransport::sendfile(int file, std::uint64_t offset, std::size_t count) {
+    if (state_ != State::open || eof_wanted_) throw RuntimeError("RuntimeError: StreamWriter.sendfile() after close()");
+    if (lost_errno_ != 0) raise_lost();
+    if (sending_file_) throw RuntimeError("RuntimeError: StreamWriter.sendfile() is already in progress");
+    if (tls_ || !is_socket_) co_return co_await sendfile_copy(file, offset, count);
+    sending_file_ = true;
+    struct Done {
+        bool& flag;
+        ~Done() { flag = false; }
+    } done{sending_file_};
+    // Bytes written before must reach the socket first.
+    co_await flush_all("StreamWriter.sendfile()");
+    auto off = static_cast<off_t>(offset);
+    std::size_t sent = 0;
+    while (sent < count) {
+        if (state_ == State::closed) throw RuntimeError("RuntimeError: StreamWriter.sendfile() on a closed connection");
+        const std::size_t want = std::min<std::size_t>(count - sent, std::size_t{1} << 30);
+        const ssize_t n = ::sendfile(fd_, file, &off, want);
+        if (n > 0) {
+            sent += static_cast<std::size_t>(n);
+        } else if (n == 0) {
+            break;  // the file is shorter than asked
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            clear(kWrite);
+            co_await wait(kWrite, "StreamWriter.sendfile()");
+        } else if (errno != EINTR) {
+            const int err = errno;
+            if (err == EBADF || err == EINVAL || err == ESPIPE || err == EOVERFLOW) {
+                throw OSError(err, "sendfile() cannot read the file: " + std::string(std::strerror(err)));
+            }
+            connection_lost(err);
+            raise_lost();
+        }
+    }
+    co_return sent;
+}
+
+Coro<std::size_t> StreamTransport::sendfile_copy(int file, std::uint64_t offset, std::size_t count) {
+    std::string chunk;
+    std::size_t sent = 0;
+    while (sent < count) {
+        chunk.resize(std::min<std::size_t>(count - sent, 256 * 1024));
+        const ssize_t n = ::pread(file, chunk.data(), chunk.size(), static_cast<off_t>(offset + sent));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            const int err = errno;
+            throw OSError(err, "sendfile() cannot read the file: " + std::string(std::strerror(err)));
+        }
+        if (n == 0) break;
+        write(std::string_view(chunk.data(), static_cast<std::size_t>(n)));
+        sent += static_cast<std::size_t>(n);
+        co_await drain();
+    }
+    co_return sent;
 }
 
 void StreamTransport::write_eof() {
@@ -475,6 +543,11 @@ void StreamWriter::write(std::string_view data) {
 Coro<> StreamWriter::drain() {
     need(t_, "StreamWriter.drain()");
     return t_->drain();
+}
+
+Coro<std::size_t> StreamWriter::sendfile(int file, std::uint64_t offset, std::size_t count) {
+    need(t_, "StreamWriter.sendfile()");
+    return t_->sendfile(file, offset, count);
 }
 
 void StreamWriter::write_eof() {

@@ -76,6 +76,10 @@ public:
     // ---- writing ----
     void write(std::string_view data);
     Coro<> drain();
+    /// Sends `count` bytes of `file` from `offset` after what is buffered: sendfile(2) on a
+    /// plain socket, read-and-write through TLS or a pipe. Returns the bytes sent (fewer
+    /// when the file ended first).
+    Coro<std::size_t> sendfile(int file, std::uint64_t offset, std::size_t count);
     void write_eof();
     void close();
     void abort() noexcept;
@@ -97,6 +101,9 @@ private:
     Coro<std::size_t> tls_recv(const char* what);
     Coro<> tls_handshake();
     void write_raw(std::string_view data);
+    Coro<std::size_t> sendfile_copy(int file, std::uint64_t offset, std::size_t count);
+    /// Waits until everything buffered has reached the socket.
+    Coro<> flush_all(const char* what);
     void tls_write(std::string_view data);
     void tls_close_notify() noexcept;
     /// Moves what OpenSSL produced (records, alerts, close_notify) to the socket.
@@ -119,6 +126,7 @@ private:
     bool eof_wanted_ = false;  // write_eof() once the buffer is flushed
     bool eof_sent_ = false;
     bool paused_ = false;      // above the high-water mark until back at the low one
+    bool sending_file_ = false;  // sendfile() owns the socket: write() must wait
     int lost_errno_ = 0;       // the error that broke the connection
     std::size_t limit_;
     std::size_t rpos_ = 0;

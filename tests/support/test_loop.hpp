@@ -97,3 +97,4 @@ private:
 #define CO_ASSERT_FALSE(c) AIO_CO_ASSERT_(EXPECT_FALSE(c))
 #define CO_ASSERT_EQ(a, b) AIO_CO_ASSERT_(EXPECT_EQ(a, b))
 #define CO_ASSERT_NE(a, b) AIO_CO_ASSERT_(EXPECT_NE(a, b))
+#define CO_ASSERT_GE(a, b) AIO_CO_ASSERT_(EXPECT_GE(a, b))

@@ -52,6 +52,16 @@ struct Route {
 };
 }  // namespace detail
 
+/// Options of App::add_static (trivially destructible: pass inline).
+struct StaticOptions {
+    /// Served for a directory (empty: directories are 404). A directory asked for without
+    /// its trailing slash is redirected (301) to it, so relative links in the page work.
+    std::string_view index = "index.html";
+    /// false: a symlink leading out of the directory is 404 (aiohttp's default).
+    bool follow_symlinks = false;
+};
+static_assert(std::is_trivially_destructible_v<StaticOptions>, "options structs must be trivially destructible (g++ 12)");
+
 /// An application: `app.get("/users/{id:int}", handler)`, middleware, startup and
 /// shutdown hooks, shared state. Handlers take `Request&` and return `Coro<Response>`,
 /// `Coro<nlohmann::json>` (200, application/json) or `Coro<std::string>` (200,
@@ -84,6 +94,12 @@ public:
     App& patch(std::string_view pattern, F h) { return route("PATCH", pattern, std::move(h)); }
     template <class F>
     App& delete_(std::string_view pattern, F h) { return route("DELETE", pattern, std::move(h)); }
+
+    /// Serves the files under `directory` at `prefix` ("/static": GET /static/css/a.css
+    /// sends directory/css/a.css), as Response::file() sends them (ETag, ranges, 304,
+    /// sendfile). Paths with "." or ".." segments are 404 (aiohttp's add_static,
+    /// Starlette's StaticFiles). Throws ValueError when `directory` is not a directory.
+    App& add_static(std::string_view prefix, std::string_view directory, StaticOptions options = {});
 
     /// Adds a middleware; the first added is the outermost.
     App& middleware(Middleware m);

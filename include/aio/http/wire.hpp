@@ -91,8 +91,9 @@ void write_request_head(std::string& out, std::string_view method, std::string_v
 /// Appends "HTTP/1.1 status reason\r\n", the fields and the empty line, with the same
 /// checks.
 void write_response_head(std::string& out, int status, std::string_view reason, const Headers& headers);
-/// Appends header fields and the empty line that ends a head, with the checks above.
-void write_fields(std::string& out, const Headers& headers);
+/// Appends header fields and (unless `end_head` is false: more follow) the empty line
+/// that ends a head, with the checks above.
+void write_fields(std::string& out, const Headers& headers, bool end_head = true);
 /// Appends one chunk of chunked encoding (nothing for empty `data`, which would end the
 /// body).
 void append_chunk(std::string& out, std::string_view data);

@@ -111,6 +111,15 @@ public:
     /// if it was lost (ConnectionResetError, BrokenPipeError).
     /// Cancellation: Cancel-safe: the data stays buffered and is still sent.
     [[nodiscard]] Coro<> drain();
+    /// Sends `count` bytes of the open file `file` starting at `offset`, after what was
+    /// written before (asyncio's loop.sendfile(transport, file, offset, count)): zero-copy
+    /// sendfile(2) on a plain socket, read-and-write through TLS or to a pipe. Returns the
+    /// bytes sent: fewer than `count` when the file ends first. write() during it raises
+    /// RuntimeError; so does a second sendfile(). As with sendfile(2), reading the file
+    /// may block the loop on a cold disk cache.
+    /// Cancellation: Not cancel-safe: part of the file may have been sent; close the
+    /// connection.
+    [[nodiscard]] Coro<std::size_t> sendfile(int file, std::uint64_t offset, std::size_t count);
     /// Closes the sending side once the buffer is flushed (shutdown(SHUT_WR)). TLS cannot
     /// half-close: RuntimeError there.
     void write_eof();

@@ -1,5 +1,6 @@
 #include "aio/net/streams.hpp"
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -522,4 +523,122 @@ AIO_REAL_TEST(Streams, AllInterfacesListenOnBothFamiliesWithOnePort) {
     }
     server.close();
     co_await server.wait_closed();
+}
+
+namespace {
+
+// A temporary file holding `content`; removed when destroyed.
+struct TempFile {
+    explicit TempFile(const std::string& content) {
+        char tmpl[] = "/tmp/aiocpp-sendfile-XXXXXX";
+        fd = ::mkstemp(tmpl);
+        path = tmpl;
+        if (fd >= 0 && ::write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
+            ::close(std::exchange(fd, -1));
+        }
+    }
+    ~TempFile() {
+        if (fd >= 0) ::close(fd);
+        ::unlink(path.c_str());
+    }
+    int fd = -1;
+    std::string path;
+};
+
+std::string pattern(std::size_t n) {
+    std::string s(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+    return s;
+}
+
+// Made before any test runs: writing megabytes inside a test's step could be reported as
+// a slow step in debug mode on a loaded machine.
+const std::string& big_content() {
+    static const std::string content = pattern(3 * 1024 * 1024 + 17);
+    return content;
+}
+const TempFile& big_file() {
+    static const TempFile file(big_content());
+    return file;
+}
+const TempFile& huge_file() {
+    static const TempFile file(pattern(8 * 1024 * 1024));
+    return file;
+}
+[[maybe_unused]] const bool made_at_startup = big_file().fd >= 0 && huge_file().fd >= 0;
+
+aio::Coro<std::string> read_all(aio::StreamReader reader, aio::StreamWriter writer) {
+    std::string got = co_await reader.read();
+    writer.close();
+    co_return got;
+}
+
+}  // namespace
+
+AIO_REAL_TEST(Streams, SendfileSendsTheRangeAfterBufferedWrites) {
+    const std::string& content = big_content();  // more than the socket buffers hold
+    const TempFile& file = big_file();
+    CO_ASSERT_GE(file.fd, 0);
+    std::optional<aio::Task<std::string>> received;
+    aio::Server server = co_await aio::start_server(
+        [&](aio::StreamReader r, aio::StreamWriter w) -> aio::Coro<> {
+            received.emplace(aio::create_task(read_all(std::move(r), std::move(w))));
+            co_return;
+        },
+        "127.0.0.1", 0);
+    auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port());
+    writer.write("head:");
+    const std::size_t sent = co_await writer.sendfile(file.fd, 1000, content.size() - 2000);
+    EXPECT_EQ(sent, content.size() - 2000);
+    writer.write(":tail");
+    // Asking past the end sends what there is.
+    EXPECT_EQ(co_await writer.sendfile(file.fd, content.size() - 5, 100), 5u);
+    writer.close();
+    co_await writer.wait_closed();
+    while (!received) co_await aio::sleep(0ms);
+    const std::string got = co_await *received;
+    EXPECT_EQ(got.size(), 5 + content.size() - 2000 + 5 + 5);
+    const std::string_view all(got), want(content);
+    EXPECT_EQ(all.substr(0, 5), "head:");
+    EXPECT_TRUE(all.substr(5, want.size() - 2000) == want.substr(1000, want.size() - 2000)) << "the file's bytes differ";
+    EXPECT_EQ(all.substr(5 + want.size() - 2000), ":tail" + std::string(want.substr(want.size() - 5)));
+    server.close();
+    co_await server.wait_closed();
+}
+
+AIO_REAL_TEST(Streams, WriteDuringSendfileIsRefused) {
+    const TempFile& file = huge_file();
+    CO_ASSERT_GE(file.fd, 0);
+    aio::Event done;
+    aio::Server server = co_await aio::start_server(
+        [&](aio::StreamReader, aio::StreamWriter) -> aio::Coro<> { co_await done.wait(); },  // never reads
+        "127.0.0.1", 0);
+    auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port());
+    auto sending = aio::create_task(writer.sendfile(file.fd, 0, 8 * 1024 * 1024));
+    co_await aio::sleep(20ms);  // the peer does not read: sendfile waits for the socket
+    EXPECT_FALSE(sending.done());
+    EXPECT_THROW(writer.write("x"), aio::RuntimeError);
+    sending.cancel();
+    bool cancelled = false;
+    try {
+        (void)co_await sending;
+    } catch (const aio::CancelledError&) {
+        cancelled = true;
+    }
+    EXPECT_TRUE(cancelled);
+    writer.abort();
+    done.set();
+    server.close();
+    co_await server.wait_closed();
+}
+
+AIO_TEST(Streams, SendfileOfABadFileRaisesOSError) {
+    int fds[2];
+    CO_ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+    auto [reader, writer] = aio::open_connection(aio::Socket::adopt(fds[0]));
+    int dir = ::open("/tmp", O_RDONLY | O_DIRECTORY);
+    EXPECT_THROW((void)co_await writer.sendfile(dir, 0, 10), aio::OSError);
+    ::close(dir);
+    writer.abort();
+    ::close(fds[1]);
 }

@@ -1,5 +1,8 @@
 #include "aio/net/tls.hpp"
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <string>
 
 #include "aio/net/streams.hpp"
@@ -318,4 +321,32 @@ TEST(SSLContext, MisuseGetsClearErrors) {
     }
     EXPECT_THROW(ctx.set_alpn_protocols({""}), aio::ValueError);
     EXPECT_THROW(ctx.set_ciphers("NO-SUCH-CIPHER"), aio::SSLError);
+}
+
+AIO_REAL_TEST(Tls, SendfileGoesThroughTls) {
+    allow_openssl_steps(loop);
+    std::string content;
+    for (int i = 0; i < 3000; ++i) content += std::string(99, static_cast<char>('a' + i % 26)) + "\n";
+    char tmpl[] = "/tmp/aiocpp-tls-sendfile-XXXXXX";
+    const int fd = ::mkstemp(tmpl);
+    CO_ASSERT_GE(fd, 0);
+    ::unlink(tmpl);
+    CO_ASSERT_EQ(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+    auto sctx = server_context(certs().server);
+    aio::ServerOptions sopts;
+    sopts.ssl = &sctx;
+    aio::Server server = co_await aio::start_server(echo_lines, "127.0.0.1", 0, sopts);
+    auto cctx = client_context();
+    aio::ConnectOptions opts;
+    opts.ssl = &cctx;
+    opts.server_hostname = "localhost";
+    auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port(), opts);
+    auto echoed = aio::create_task(reader.readexactly(content.size() - 100));
+    EXPECT_EQ(co_await writer.sendfile(fd, 100, content.size()), content.size() - 100);
+    EXPECT_TRUE(co_await echoed == content.substr(100)) << "the echoed bytes differ";
+    ::close(fd);
+    writer.close();
+    co_await writer.wait_closed();
+    server.close();
+    co_await server.wait_closed();
 }
