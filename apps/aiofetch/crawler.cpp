@@ -1,6 +1,6 @@
 #include "crawler.hpp"
 
-#include <random>
+#include "aio/http/retry.hpp"
 
 #include "links.hpp"
 
@@ -75,61 +75,51 @@ aio::Coro<> Crawler::visit(aio::TaskGroup& group, aio::http::URL url, int depth)
     }
 }
 
-namespace {
-
-bool retryable_status(int status) { return status == 429 || status >= 500; }
-
-// Exponential backoff with full jitter: 100 ms, 200 ms, 400 ms... capped at 5 s.
-aio::Clock::duration backoff(int attempt) {
-    static thread_local std::mt19937 rng{std::random_device{}()};
-    const double cap_ms = std::min(5000.0, 100.0 * static_cast<double>(1 << std::min(attempt, 16)));
-    std::uniform_real_distribution<double> jitter(0.0, cap_ms);
-    return std::chrono::duration_cast<aio::Clock::duration>(std::chrono::duration<double, std::milli>(jitter(rng)));
-}
-
-}  // namespace
-
 aio::Coro<Result> Crawler::fetch(const aio::http::URL& url, int depth, std::vector<aio::http::URL>& links) {
     Result r;
     r.url = url.str();
     r.depth = depth;
+    r.attempts = 0;  // attempt() counts
     const auto start = aio::get_running_loop().time();
-    for (int attempt = 1;; ++attempt) {
-        r.attempts = attempt;
-        r.error.clear();
-        r.status = 0;
-        r.bytes = 0;
-        bool retry = false;
-        try {
-            co_await limiter_.acquire();
-            auto body_and_status = co_await aio::wait_for(get(url, depth, links), options_.timeout);
-            r.status = body_and_status.first;
-            r.bytes = body_and_status.second;
-            retry = retryable_status(r.status);
-        } catch (const aio::http::ClientError& e) {
-            r.error = e.what();
-            retry = true;
-        } catch (const aio::TimeoutError& e) {
-            r.error = e.what();
-            retry = true;
-        } catch (const aio::ValueError& e) {
-            r.error = e.what();  // a redirect to a malformed URL: retrying will not help
-        }
-        if (!retry || attempt > options_.retries) break;
-        co_await aio::sleep(backoff(attempt - 1));
+    // Exponential backoff with full jitter: up to 100 ms, 200 ms, 400 ms... capped at 5 s.
+    const aio::http::RetryOptions retry_options{
+        .attempts = options_.retries + 1, .initial_delay = std::chrono::milliseconds(100), .max_delay = std::chrono::seconds(5)};
+    auto one_attempt = [&] { return attempt(url, depth, links, r); };
+    try {
+        co_await aio::http::retry(one_attempt, retry_options);
+    } catch (const aio::http::ClientResponseError&) {
+        // A retryable status on the last attempt: `r` holds its status and size.
+    } catch (const aio::http::ClientError& e) {
+        r.error = e.what();
+    } catch (const aio::TimeoutError& e) {
+        r.error = e.what();
+    } catch (const aio::ValueError& e) {
+        r.error = e.what();  // a redirect to a malformed URL
     }
     r.elapsed_ms = std::chrono::duration<double, std::milli>(aio::get_running_loop().time() - start).count();
     co_return r;
 }
 
-aio::Coro<std::pair<int, std::uint64_t>> Crawler::get(const aio::http::URL& url, int depth,
-                                                       std::vector<aio::http::URL>& links) {
+aio::Coro<bool> Crawler::attempt(const aio::http::URL& url, int depth, std::vector<aio::http::URL>& links, Result& r) {
+    ++r.attempts;
+    r.error.clear();
+    r.status = 0;
+    r.bytes = 0;
+    co_await limiter_.acquire();
+    co_await aio::wait_for(get(url, depth, links, r), options_.timeout);
+    co_return true;
+}
+
+aio::Coro<> Crawler::get(const aio::http::URL& url, int depth, std::vector<aio::http::URL>& links, Result& r) {
     aio::http::ClientResponse resp = co_await session_.get(url);
     std::string body = co_await resp.read();
+    r.status = resp.status();
+    r.bytes = body.size();
+    // 5xx, 429...: raised so retry() tries again (after the response's Retry-After).
+    if (aio::http::retryable_status(r.status)) resp.raise_for_status();
     links.clear();
     const bool html = resp.headers().get("content-type", "").find("text/html") != std::string_view::npos;
     if (options_.crawl && depth < options_.depth && resp.status() < 400 && html) links = extract_links(body, resp.url());
-    co_return std::make_pair(resp.status(), static_cast<std::uint64_t>(body.size()));
 }
 
 }  // namespace aiofetch

@@ -60,8 +60,10 @@ public:
 private:
     aio::Coro<> visit(aio::TaskGroup& group, aio::http::URL url, int depth);
     aio::Coro<Result> fetch(const aio::http::URL& url, int depth, std::vector<aio::http::URL>& links);
-    aio::Coro<std::pair<int, std::uint64_t>> get(const aio::http::URL& url, int depth,
-                                                  std::vector<aio::http::URL>& links);
+    /// One try: waits for the rate limiter, then get() within the timeout.
+    aio::Coro<bool> attempt(const aio::http::URL& url, int depth, std::vector<aio::http::URL>& links, Result& r);
+    /// Fetches `url` into `r`; raises ClientResponseError for a status worth retrying.
+    aio::Coro<> get(const aio::http::URL& url, int depth, std::vector<aio::http::URL>& links, Result& r);
     void schedule(aio::TaskGroup& group, aio::http::URL url, int depth);
 
     Options options_;
