@@ -405,6 +405,7 @@ Coro<> HttpServer::shutdown(std::optional<std::chrono::milliseconds> grace) {
     if (!core_) co_return;
     auto core = core_;
     core->shutting_down = true;
+    core->net.stop_listening();  // new clients are refused while in-flight requests finish
     if (core->connections.empty()) core->drained.set();
     for (auto& c : core->connections) {
         if (!c.busy) c.task.cancel("server shutting down");  // idle keep-alive: close now

@@ -37,6 +37,7 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
     std::unordered_map<std::uint64_t, AnyTask> conns;
     std::uint64_t next_id = 0;
     bool closed = false;
+    bool listening = true;  // until stop_listening() or close()
     Event closed_event;  // set by close()
     Event all_done;      // set once closed with no handler left
     std::string unix_path;
@@ -44,6 +45,7 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
     std::optional<SSLContext> ssl;
 
     void close();
+    void stop_listening();
     void forget(std::uint64_t id) {
         conns.erase(id);
         if (closed && conns.empty()) all_done.set();
@@ -97,7 +99,7 @@ Coro<> accept_loop(std::shared_ptr<ServerState> st, std::size_t index) {
     const int fd = st->listeners[index].fd();
     for (;;) {
         co_await io.wait(IoRegistration::kRead, "Server.accept");
-        if (st->closed) co_return;
+        if (!st->listening) co_return;
         // Accept a batch, then let the connections run (one listener cannot starve them).
         for (int i = 0; i < st->options.backlog; ++i) {
             SocketAddress peer;
@@ -119,14 +121,14 @@ Coro<> accept_loop(std::shared_ptr<ServerState> st, std::size_t index) {
                 // the backlog (asyncio pauses accepting for a second).
                 st->loop->call_exception_handler({"socket.accept() out of system resource", std::make_exception_ptr(OSError(err, "accept on " + st->addresses[index].to_string())), {}, {}});
                 co_await sleep(std::chrono::milliseconds(100));
-                if (st->closed) co_return;
+                if (!st->listening) co_return;
                 break;
             }
             raise_os_error(err, "accept on " + st->addresses[index].to_string());
         }
         if (!io.ready(IoRegistration::kRead)) continue;
         co_await sleep(std::chrono::seconds(0));
-        if (st->closed) co_return;
+        if (!st->listening) co_return;
     }
 }
 
@@ -145,16 +147,22 @@ void ServerState::accepted(int fd, const SocketAddress& peer) {
     conns.emplace(id, AnyTask(create_task(run_connection(shared_from_this(), id, StreamReader(t), StreamWriter(t)))));
 }
 
-void ServerState::close() {
-    if (closed) return;
-    closed = true;
-    // Closing wakes each accept task, which sees `closed` and ends.
+void ServerState::stop_listening() {
+    if (!listening) return;
+    listening = false;
+    // Closing wakes each accept task, which sees `listening` false and ends.
     for (Socket& s : listeners) s.close();
     if (!unix_path.empty()) {
         // Remove our socket file, unless someone else has replaced it meanwhile.
         struct stat st {};
         if (::stat(unix_path.c_str(), &st) == 0 && st.st_ino == unix_inode) ::unlink(unix_path.c_str());
     }
+}
+
+void ServerState::close() {
+    if (closed) return;
+    closed = true;
+    stop_listening();
     for (auto& [id, task] : conns) task.cancel();
     closed_event.set();
     if (conns.empty()) all_done.set();
@@ -267,10 +275,14 @@ std::uint16_t Server::port() const {
     return s_->addresses.front().port();
 }
 
-bool Server::is_serving() const noexcept { return s_ && !s_->closed; }
+bool Server::is_serving() const noexcept { return s_ && s_->listening; }
 
 void Server::close() {
     if (s_) s_->close();
+}
+
+void Server::stop_listening() {
+    if (s_) s_->stop_listening();
 }
 
 Coro<> Server::wait_closed() {

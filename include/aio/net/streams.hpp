@@ -246,6 +246,9 @@ public:
     [[nodiscard]] bool is_serving() const noexcept;
     /// Stops listening and cancels every connection handler.
     void close();
+    /// Stops listening and leaves the connections running (what asyncio 3.13's
+    /// Server.close() does); close() later cancels what is left.
+    void stop_listening();
     /// Waits until the server is closed and every handler task has finished.
     /// Cancellation: Cancel-safe: the handlers keep finishing in the background.
     [[nodiscard]] Coro<> wait_closed();

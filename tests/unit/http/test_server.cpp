@@ -286,7 +286,19 @@ AIO_REAL_TEST(Server, GracefulShutdownFinishesInFlightRequests) {
     auto in_flight = aio::create_task(exchange(server.port(), get("/slow")));
     co_await aio::sleep(50ms);  // the request is being handled
     EXPECT_EQ(server.connection_count(), 1u);
-    co_await server.shutdown(5s);
+    const auto port = server.port();
+    auto shutting_down = aio::create_task(server.shutdown(5s));
+    co_await aio::sleep(10ms);
+    EXPECT_FALSE(shutting_down.done());
+    // While the in-flight request finishes, new clients are refused.
+    bool refused = false;
+    try {
+        auto streams = co_await aio::open_connection("127.0.0.1", port);
+    } catch (const aio::ConnectionRefusedError&) {
+        refused = true;
+    }
+    EXPECT_TRUE(refused);
+    co_await shutting_down;
     std::string r = co_await in_flight;
     EXPECT_EQ(status_of(r), 200);
     EXPECT_EQ(body_of(r), "slow done");

@@ -642,3 +642,27 @@ AIO_TEST(Streams, SendfileOfABadFileRaisesOSError) {
     writer.abort();
     ::close(fds[1]);
 }
+
+AIO_REAL_TEST(Streams, StopListeningKeepsTheConnectionsServing) {
+    aio::Server server = co_await aio::start_server(echo_lines, "127.0.0.1", 0);
+    const auto port = server.port();
+    auto [reader, writer] = co_await aio::open_connection("127.0.0.1", port);
+    writer.write("accepted?\n");
+    EXPECT_EQ(co_await reader.readline(), "accepted?\n");  // out of the backlog, which closing resets
+    server.stop_listening();
+    EXPECT_FALSE(server.is_serving());
+    bool refused = false;
+    try {
+        auto streams = co_await aio::open_connection("127.0.0.1", port);
+    } catch (const aio::ConnectionRefusedError&) {
+        refused = true;
+    }
+    EXPECT_TRUE(refused);
+    writer.write("still here\n");
+    EXPECT_EQ(co_await reader.readline(), "still here\n");
+    EXPECT_EQ(server.connection_count(), 1u);
+    server.close();  // now the handler is cancelled
+    co_await server.wait_closed();
+    EXPECT_EQ(server.connection_count(), 0u);
+    writer.close();
+}
