@@ -126,9 +126,12 @@ Coro<Streams> open_connection(std::string_view host, std::uint16_t port, Connect
     std::optional<SSLContext> ssl;
     if (options.ssl) ssl = *options.ssl;
     std::string tls_host(options.server_hostname.empty() ? host : options.server_hostname);
-    AddrInfoOptions hints;
-    hints.socktype = SOCK_STREAM;
-    std::vector<SocketAddress> addrs = co_await detail::resolve_addresses(host_copy, port, hints);
+    std::vector<SocketAddress> addrs(options.addresses.begin(), options.addresses.end());
+    if (addrs.empty()) {
+        AddrInfoOptions hints;
+        hints.socktype = SOCK_STREAM;
+        addrs = co_await detail::resolve_addresses(host_copy, port, hints);
+    }
     Socket sock = co_await connect_staggered(interleave(addrs), options.happy_eyeballs_delay);
     const SocketAddress peer = sock.peername();
     auto* t = new detail::StreamTransport(get_running_loop(), sock.release(), options.limit, peer);

@@ -181,6 +181,10 @@ struct ConnectOptions {
     /// next attempt after this delay if the previous one has not connected; nullopt tries
     /// them one after another. Addresses are interleaved by family.
     std::optional<std::chrono::milliseconds> happy_eyeballs_delay = std::chrono::milliseconds(250);
+    /// Addresses `host` is already known to resolve to (a DNS cache's): connect to these
+    /// (Happy Eyeballs as above) instead of resolving; `host` still names the connection
+    /// for TLS. Copied when the connection starts, so they must stay valid until then.
+    std::span<const SocketAddress> addresses = {};
 };
 static_assert(std::is_trivially_destructible_v<ConnectOptions>, "options structs must be trivially destructible (g++ 12)");
 

@@ -666,3 +666,18 @@ AIO_REAL_TEST(Streams, StopListeningKeepsTheConnectionsServing) {
     EXPECT_EQ(server.connection_count(), 0u);
     writer.close();
 }
+
+AIO_REAL_TEST(Streams, KnownAddressesAreUsedWithoutResolving) {
+    aio::Server server = co_await aio::start_server(echo_lines, "127.0.0.1", 0);
+    const std::vector<aio::SocketAddress> known = {*aio::SocketAddress::parse("127.0.0.1", server.port())};
+    aio::ConnectOptions options;
+    options.addresses = known;
+    // The name does not exist: only the given address can make this connect.
+    auto [reader, writer] = co_await aio::open_connection("no-such-host.invalid", server.port(), options);
+    writer.write("ping\n");
+    EXPECT_EQ(co_await reader.readline(), "ping\n");
+    writer.close();
+    co_await writer.wait_closed();
+    server.close();
+    co_await server.wait_closed();
+}
