@@ -40,6 +40,9 @@ public:
     T run(Coro<T> coro) {
         Task<T> task = start(std::move(coro));
         drive(task);
+        // Interrupted by Ctrl-C and ended by it: die of SIGINT now (close() re-raises it),
+        // as CPython's KeyboardInterrupt does, rather than throw CancelledError out of main().
+        if (interrupted_ && task.cancelled()) close();
         return std::move(task).result();
     }
 
