@@ -244,6 +244,13 @@ std::string base64(std::string_view in) {
     return out;
 }
 
+// Adds one cookie, or a whole Cookie header value, to a Cookie header value.
+void append_cookie(std::string& header, std::string_view cookies) {
+    if (cookies.empty()) return;
+    if (!header.empty()) header += "; ";
+    header.append(cookies);
+}
+
 bool idempotent(std::string_view method) {
     return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" || method == "DELETE" ||
            method == "TRACE";
@@ -490,6 +497,20 @@ Coro<ClientResponse> ClientSession::request(std::string_view method_in, std::str
         for (const auto& [k, v] : *o.header_map) headers.set(k, v);
     }
     for (const auto& [k, v] : o.headers) headers.set(k, v);
+    // The Cookie header of each hop is the caller's Cookie header, then the jar's cookies
+    // for the hop's URL, then the request's own cookies (which replace jar cookies of the
+    // same name, as in aiohttp).
+    std::string caller_cookies;
+    for (std::string_view v : headers.get_all("cookie")) append_cookie(caller_cookies, v);
+    headers.erase("Cookie");
+    std::string request_cookies;
+    std::vector<std::string> request_cookie_names;
+    for (const auto& [name, value] : o.cookies) {
+        detail::check_cookie_pair(name, value);
+        append_cookie(request_cookies, std::string(name) + "=" + std::string(value));
+        request_cookie_names.emplace_back(name);
+    }
+    CookieJar* jar = options_.use_cookie_jar ? &cookie_jar() : nullptr;
     std::optional<std::string> body;
     if (o.json) {
         body = o.json->dump();
@@ -515,8 +536,25 @@ Coro<ClientResponse> ClientSession::request(std::string_view method_in, std::str
     const int max_redirects = o.max_redirects.value_or(options_.max_redirects);
     std::vector<Redirect> history;
     for (int redirects = 0;; ++redirects) {
+        std::string cookie = caller_cookies;
+        if (jar) {
+            for (const Cookie& c : jar->filter_cookies(url)) {
+                if (std::find(request_cookie_names.begin(), request_cookie_names.end(), c.name) != request_cookie_names.end()) {
+                    continue;
+                }
+                append_cookie(cookie, c.name + "=" + c.value);
+            }
+        }
+        append_cookie(cookie, request_cookies);
+        if (cookie.empty()) {
+            headers.erase("Cookie");
+        } else {
+            headers.set("Cookie", cookie);
+        }
         const std::string* body_ptr = body ? &*body : nullptr;
         ClientResponse resp = co_await send_once(method, url, headers, body_ptr, timeout, deadline, history);
+        // Every response's cookies count, a redirect's too (aiohttp does the same).
+        if (jar) jar->update_cookies(resp.headers(), url);
         const int status = resp.status();
         const bool is_redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
         auto location = resp.headers().get("location");
@@ -538,7 +576,14 @@ Coro<ClientResponse> ClientSession::request(std::string_view method_in, std::str
             body.reset();
             headers.erase("Content-Type");
         }
-        if (next.origin() != url.origin()) headers.erase("Authorization");
+        if (next.origin() != url.origin()) {
+            // What the caller gave for one origin is not sent to another (curl drops a
+            // custom Cookie header too); the jar decides for its own cookies.
+            headers.erase("Authorization");
+            caller_cookies.clear();
+            request_cookies.clear();
+            request_cookie_names.clear();
+        }
         history.push_back({status, url});
         url = std::move(next);
     }

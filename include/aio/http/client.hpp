@@ -17,6 +17,7 @@
 #include "aio/coro.hpp"
 #include "aio/detail/timers.hpp"
 #include "aio/exceptions.hpp"
+#include "aio/http/cookies.hpp"
 #include "aio/http/headers.hpp"
 #include "aio/http/url.hpp"
 #include "aio/net/tls.hpp"
@@ -124,6 +125,7 @@ struct RequestOptions {
     FieldList params = {};             // appended to the URL's query
     FieldList headers = {};            // added to (and overriding) the session's
     const Headers* header_map = nullptr;
+    FieldList cookies = {};            // sent besides the jar's; a jar cookie of the same name is left out
     const nlohmann::json* json = nullptr;  // body as application/json
     std::optional<std::string_view> data = {};  // raw body
     FieldList form = {};               // body as application/x-www-form-urlencoded
@@ -146,6 +148,8 @@ struct SessionOptions {
     bool auto_decompress = true;       // gzip/deflate bodies are decoded
     int max_redirects = 10;
     bool raise_for_status = false;     // every response with status >= 400 raises
+    bool use_cookie_jar = true;        // false: no cookies kept or sent (aiohttp's DummyCookieJar)
+    CookieJar* cookie_jar = nullptr;   // a jar to use (and share) instead of the session's own; must outlive it
 };
 static_assert(std::is_trivially_destructible_v<SessionOptions>, "options structs must be trivially destructible (g++ 12)");
 
@@ -213,8 +217,14 @@ private:
     std::unique_ptr<detail::ResponseState> state_;
 };
 
-/// A client session (aiohttp.ClientSession): default headers and timeouts, and a pool of
-/// keep-alive connections per (scheme, host, port).
+/// A client session (aiohttp.ClientSession): default headers and timeouts, a pool of
+/// keep-alive connections per (scheme, host, port), and a cookie jar.
+///
+/// Cookies: every response's Set-Cookie headers, redirects' included, go into the jar, and
+/// every request (each redirect hop too) carries the jar's cookies for its URL in a Cookie
+/// header, after the value of a Cookie header the caller gave and before the request's
+/// `cookies`. The caller's Cookie header and `cookies` are dropped when a redirect leads
+/// to another origin, as Authorization is; the jar's cookies follow their own domains.
 /// Thread-safety: loop-affine.
 class ClientSession {
 public:
@@ -255,6 +265,10 @@ public:
     /// Idle keep-alive connections in the pool (for tests and monitoring).
     [[nodiscard]] std::size_t idle_connections() const noexcept;
     [[nodiscard]] const Headers& default_headers() const noexcept;
+    /// The session's cookies (aiohttp's session.cookie_jar): SessionOptions::cookie_jar when
+    /// given, else its own. With use_cookie_jar false requests neither read nor fill it.
+    [[nodiscard]] CookieJar& cookie_jar() noexcept { return options_.cookie_jar ? *options_.cookie_jar : jar_; }
+    [[nodiscard]] const CookieJar& cookie_jar() const noexcept { return options_.cookie_jar ? *options_.cookie_jar : jar_; }
 
 private:
     /// One exchange on a pooled connection, retried once on a stale one.
@@ -265,6 +279,7 @@ private:
 
     SessionOptions options_;
     Headers headers_;
+    CookieJar jar_;
     std::shared_ptr<detail::PoolState> pool_;
 };
 

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 
+#include "aio/http/server.hpp"
 #include "aio/http/wire.hpp"
 #include "aio/net/streams.hpp"
 #include "test_loop.hpp"
@@ -84,6 +85,42 @@ std::string gzip(std::string_view data, int window_bits = 16 + MAX_WBITS) {
 aio::Coro<> fetch_body(ClientSession& session, std::string url) {
     auto resp = co_await session.get(url);
     (void)co_await resp.read();
+}
+
+// An App that sets cookies and echoes the Cookie header it receives ("<none>" without).
+aio::http::App cookie_app() {
+    using aio::http::Request;
+    using aio::http::Response;
+    aio::http::App app;
+    app.get("/echo", [](Request& req) -> aio::Coro<std::string> {
+        co_return std::string(req.headers().get("cookie", "<none>"));
+    });
+    app.get("/login", [](Request&) -> aio::Coro<Response> {
+        Response r = Response::text("welcome");
+        r.set_cookie("session", "s3cr3t");
+        co_return r;
+    });
+    app.get("/logout", [](Request&) -> aio::Coro<Response> {
+        Response r = Response::text("bye");
+        r.delete_cookie("session");
+        co_return r;
+    });
+    app.get("/hop", [](Request&) -> aio::Coro<Response> {
+        Response r = Response::redirect("/echo");
+        r.set_cookie("hop", "1");
+        co_return r;
+    });
+    app.get("/away", [](Request& req) -> aio::Coro<Response> {
+        // The same server under another name: another origin.
+        std::string host(req.headers().get("host", ""));
+        co_return Response::redirect("http://localhost" + host.substr(host.rfind(':')) + "/echo");
+    });
+    return app;
+}
+
+aio::Coro<std::string> get_text(ClientSession& session, std::string url, aio::http::RequestOptions options = {}) {
+    auto resp = co_await session.get(url, options);
+    co_return co_await resp.text();
 }
 
 }  // namespace
@@ -398,4 +435,131 @@ AIO_REAL_TEST(Client, HttpsVerifiesTheServer) {
     co_await good.wait_closed();
     co_await bad.wait_closed();
     loop.take_reports();  // the refused handshake is reported by the server side
+}
+
+AIO_REAL_TEST(Client, SessionKeepsCookiesAndSendsThemBack) {
+    aio::http::App app = cookie_app();
+    auto server = co_await aio::http::start_http_server(app, {.port = 0});
+    const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+    {
+        ClientSession session;
+        EXPECT_EQ(co_await get_text(session, base + "/echo"), "<none>");
+        EXPECT_EQ(co_await get_text(session, base + "/login"), "welcome");
+        CO_ASSERT_EQ(session.cookie_jar().size(), 1u);
+        const aio::http::Cookie c = session.cookie_jar().cookies().front();
+        EXPECT_EQ(c.domain, "127.0.0.1");
+        EXPECT_TRUE(c.host_only);
+        EXPECT_TRUE(c.http_only);
+        EXPECT_EQ(c.same_site, "Lax");
+        EXPECT_EQ(co_await get_text(session, base + "/echo"), "session=s3cr3t");
+        EXPECT_EQ(co_await get_text(session, base + "/echo"), "session=s3cr3t");
+        // Another host is not sent the cookie.
+        EXPECT_EQ(co_await get_text(session, "http://localhost:" + std::to_string(server.port()) + "/echo"), "<none>");
+        // Max-Age=0 from the server deletes it.
+        EXPECT_EQ(co_await get_text(session, base + "/logout"), "bye");
+        EXPECT_EQ(session.cookie_jar().size(), 0u);
+        EXPECT_EQ(co_await get_text(session, base + "/echo"), "<none>");
+        co_await session.close();
+    }
+    server.close();
+    co_await server.wait_closed();
+}
+
+AIO_REAL_TEST(Client, ACookieSetOnARedirectGoesToItsTarget) {
+    aio::http::App app = cookie_app();
+    auto server = co_await aio::http::start_http_server(app, {.port = 0});
+    const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+    {
+        ClientSession session;
+        auto resp = co_await session.get(base + "/hop");
+        EXPECT_EQ(co_await resp.text(), "hop=1");
+        CO_ASSERT_EQ(resp.history().size(), 1u);
+        EXPECT_EQ(resp.history()[0].status, 302);
+        // With the caller's Cookie header and cookies: theirs, the jar's, the request's.
+        aio::http::RequestOptions mixed{.headers = {{"Cookie", "mine=1"}}, .cookies = {{"extra", "2"}}};
+        auto again = co_await session.get(base + "/hop", mixed);
+        EXPECT_EQ(co_await again.text(), "mine=1; hop=1; extra=2");
+        co_await session.close();
+    }
+    server.close();
+    co_await server.wait_closed();
+}
+
+AIO_REAL_TEST(Client, PerRequestCookiesAreSentAndReplaceTheJarsNamesake) {
+    aio::http::App app = cookie_app();
+    auto server = co_await aio::http::start_http_server(app, {.port = 0});
+    const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+    {
+        ClientSession session;
+        aio::http::RequestOptions with_cookies{.cookies = {{"a", "1"}, {"b", "two"}}};
+        EXPECT_EQ(co_await get_text(session, base + "/echo", with_cookies), "a=1; b=two");
+        EXPECT_EQ(session.cookie_jar().size(), 0u);  // not stored
+        EXPECT_EQ(co_await get_text(session, base + "/echo"), "<none>");
+        (void)co_await get_text(session, base + "/login");
+        aio::http::RequestOptions override_session{.cookies = {{"session", "mine"}}};
+        EXPECT_EQ(co_await get_text(session, base + "/echo", override_session), "session=mine");
+        aio::http::RequestOptions header{.headers = {{"Cookie", "pref=dark"}}};
+        EXPECT_EQ(co_await get_text(session, base + "/echo", header), "pref=dark; session=s3cr3t");
+        // A cookie that would split the header is refused before anything is sent.
+        aio::http::RequestOptions bad{.cookies = {{"x", "1; admin=1"}}};
+        EXPECT_THROW((void)co_await session.get(base + "/echo", bad), aio::ValueError);
+        co_await session.close();
+    }
+    server.close();
+    co_await server.wait_closed();
+}
+
+AIO_REAL_TEST(Client, TheCallersCookiesAreNotSentToAnotherOrigin) {
+    aio::http::App app = cookie_app();
+    auto server = co_await aio::http::start_http_server(app, {.port = 0});
+    const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+    {
+        ClientSession session;
+        (void)co_await get_text(session, base + "/login");
+        aio::http::RequestOptions given{.headers = {{"Cookie", "mine=1"}}, .cookies = {{"extra", "2"}}};
+        auto resp = co_await session.get(base + "/away", given);
+        EXPECT_EQ(co_await resp.text(), "<none>");
+        EXPECT_EQ(resp.url().host(), "localhost");
+        co_await session.close();
+    }
+    server.close();
+    co_await server.wait_closed();
+}
+
+AIO_REAL_TEST(Client, WithoutACookieJarNothingIsKeptOrSent) {
+    aio::http::App app = cookie_app();
+    auto server = co_await aio::http::start_http_server(app, {.port = 0});
+    const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+    {
+        ClientSession session({.use_cookie_jar = false});
+        (void)co_await get_text(session, base + "/login");
+        (void)co_await get_text(session, base + "/hop");
+        EXPECT_EQ(session.cookie_jar().size(), 0u);
+        session.cookie_jar().set("manual", "1", "127.0.0.1");
+        EXPECT_EQ(co_await get_text(session, base + "/echo"), "<none>");
+        aio::http::RequestOptions with_cookies{.cookies = {{"a", "1"}}};
+        EXPECT_EQ(co_await get_text(session, base + "/echo", with_cookies), "a=1");
+        co_await session.close();
+    }
+    server.close();
+    co_await server.wait_closed();
+}
+
+AIO_REAL_TEST(Client, SessionsCanShareACookieJar) {
+    aio::http::App app = cookie_app();
+    auto server = co_await aio::http::start_http_server(app, {.port = 0});
+    const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+    {
+        aio::http::CookieJar jar;
+        jar.set("preset", "p", "127.0.0.1");
+        ClientSession first({.cookie_jar = &jar});
+        ClientSession second({.cookie_jar = &jar});
+        EXPECT_EQ(&first.cookie_jar(), &jar);
+        (void)co_await get_text(first, base + "/login");
+        EXPECT_EQ(co_await get_text(second, base + "/echo"), "preset=p; session=s3cr3t");
+        co_await first.close();
+        co_await second.close();
+    }
+    server.close();
+    co_await server.wait_closed();
 }
