@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "aio/config.hpp"
+#include "aio/http/dns_cache.hpp"
 #include "aio/http/wire.hpp"
 #include "aio/locks.hpp"
 #include "aio/loop.hpp"
@@ -32,9 +33,12 @@ struct PoolState {
         : total(static_cast<std::ptrdiff_t>(o.limit ? o.limit : SIZE_MAX >> 2)),
           limit(o.limit),
           limit_per_host(o.limit_per_host),
-          keepalive(o.keepalive_timeout) {}
+          keepalive(o.keepalive_timeout) {
+        if (o.ttl_dns_cache) dns.emplace(*o.ttl_dns_cache);
+    }
     ~PoolState() { close_idle(); }
 
+    std::optional<DnsCache> dns;
     Semaphore total;
     std::size_t limit, limit_per_host;
     Clock::duration keepalive;
@@ -220,6 +224,26 @@ Coro<T> bounded(Coro<T> op, std::optional<std::chrono::milliseconds> step, std::
     }
 }
 
+Coro<std::optional<std::string>> next_piece(AsyncGenerator<std::string>& gen) { co_return co_await gen.next(); }
+
+// Sends a streamed request body chunked: each piece as the generator yields it, drained
+// (under sock_read) before the generator runs on, so a slow server slows the generator.
+// The generator itself is bounded only by the total timeout.
+Coro<> send_chunks(StreamWriter& writer, AsyncGenerator<std::string>& gen, const ClientTimeout& timeout,
+                   std::optional<Clock::time_point> deadline, const URL& url) {
+    std::string chunk;
+    for (;;) {
+        std::optional<std::string> piece = co_await bounded(next_piece(gen), std::nullopt, deadline, Phase::kRead, url);
+        if (!piece) break;
+        if (piece->empty()) continue;  // an empty chunk would end the body
+        chunk.clear();
+        append_chunk(chunk, *piece);
+        writer.write(chunk);
+        co_await bounded(writer.drain(), timeout.sock_read, deadline, Phase::kRead, url);
+    }
+    writer.write(kLastChunk);
+}
+
 std::string base64(std::string_view in) {
     static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;
@@ -266,13 +290,19 @@ Coro<std::unique_ptr<Connection>> connect(PoolState& pool, const SessionOptions&
     auto conn = std::make_unique<Connection>();
     conn->key = std::move(key);
     std::string where = fmt::format("{}:{} ssl:{}", url.host(), url.port(), url.is_secure() ? "default" : "False");
+    std::vector<SocketAddress> addresses;
     try {
+        if (pool.dns) {
+            addresses = co_await pool.dns->resolve(url.host(), url.port());
+            co.addresses = addresses;
+        }
         conn->streams = co_await open_connection(url.host(), url.port(), co);
     } catch (const SSLCertVerificationError& e) {
         throw ClientConnectorCertificateError(fmt::format("ClientConnectorCertificateError: cannot connect to {} [{}]", where, e.what()));
     } catch (const SSLError& e) {
         throw ClientSSLError(fmt::format("ClientSSLError: cannot connect to {} [{}]", where, e.what()));
     } catch (const OSError& e) {
+        if (pool.dns) pool.dns->clear(url.host());  // the host may have moved: ask again next time
         throw ClientConnectorError(fmt::format("ClientConnectorError: cannot connect to {} [{}]", where, e.what()));
     }
     co_return conn;
@@ -461,6 +491,10 @@ bool ClientSession::closed() const noexcept { return pool_->closed; }
 std::size_t ClientSession::idle_connections() const noexcept { return pool_->idle_count; }
 const Headers& ClientSession::default_headers() const noexcept { return headers_; }
 
+void ClientSession::clear_dns_cache(std::string_view host) {
+    if (pool_->dns) pool_->dns->clear(host);
+}
+
 Coro<> ClientSession::close() {
     pool_->closed = true;
     pool_->close_idle();
@@ -524,6 +558,8 @@ Coro<ClientResponse> ClientSession::request(std::string_view method_in, std::str
         body = std::string(*o.data);
         headers.setdefault("Content-Type", "application/octet-stream");
     }
+    AsyncGenerator<std::string>* stream = body ? nullptr : o.stream;
+    if (stream) headers.setdefault("Content-Type", "application/octet-stream");
     if (o.auth) {
         headers.set("Authorization", "Basic " + base64(std::string(o.auth->first) + ":" + std::string(o.auth->second)));
     } else if (!url.user().empty()) {
@@ -552,7 +588,7 @@ Coro<ClientResponse> ClientSession::request(std::string_view method_in, std::str
             headers.set("Cookie", cookie);
         }
         const std::string* body_ptr = body ? &*body : nullptr;
-        ClientResponse resp = co_await send_once(method, url, headers, body_ptr, timeout, deadline, history);
+        ClientResponse resp = co_await send_once(method, url, headers, body_ptr, stream, timeout, deadline, history);
         // Every response's cookies count, a redirect's too (aiohttp does the same).
         if (jar) jar->update_cookies(resp.headers(), url);
         const int status = resp.status();
@@ -574,7 +610,13 @@ Coro<ClientResponse> ClientSession::request(std::string_view method_in, std::str
         if (status == 303 ? method != "HEAD" : (status == 301 || status == 302) && method == "POST") {
             method = "GET";
             body.reset();
+            stream = nullptr;
             headers.erase("Content-Type");
+        } else if (stream) {
+            throw ClientError(fmt::format(
+                "ClientError: {} redirect of {} {} to {} would send the body again, but it was streamed and is "
+                "consumed; send it to the new URL yourself (allow_redirects=false gives you the redirect)",
+                status, method, url.str(), next.str()));
         }
         if (next.origin() != url.origin()) {
             // What the caller gave for one origin is not sent to another (curl drops a
@@ -590,7 +632,8 @@ Coro<ClientResponse> ClientSession::request(std::string_view method_in, std::str
 }
 
 Coro<ClientResponse> ClientSession::send_once(std::string_view method, const URL& url, const Headers& headers,
-                                              const std::string* body, const ClientTimeout& timeout,
+                                              const std::string* body, AsyncGenerator<std::string>* stream,
+                                              const ClientTimeout& timeout,
                                               std::optional<Clock::time_point> deadline, std::vector<Redirect>& history) {
     std::shared_ptr<PoolState> pool = pool_;
     const std::string key = url.origin();
@@ -601,6 +644,10 @@ Coro<ClientResponse> ClientSession::send_once(std::string_view method, const URL
     request_headers.add("Host", url.authority());
     for (const auto& [k, v] : headers) request_headers.add(k, v);
     if (body) request_headers.set("Content-Length", std::to_string(body->size()));
+    if (stream) {
+        request_headers.erase("Content-Length");
+        request_headers.set("Transfer-Encoding", "chunked");
+    }
     write_request_head(out, method, url.target(), request_headers);
     if (body) out.append(*body);
 
@@ -619,9 +666,14 @@ Coro<ClientResponse> ClientSession::send_once(std::string_view method, const URL
         co_await bounded(acquire(), timeout.connect, deadline, Phase::kConnect, url);
         const bool reused = lease.conn->reused;
         std::optional<ResponseHead> head;
+        bool streamed = false;  // the generator has started: the request cannot be sent again
         try {
             StreamWriter& writer = lease.conn->streams.writer;
             writer.write(out);
+            if (stream) {
+                streamed = true;
+                co_await send_chunks(writer, *stream, timeout, deadline, url);
+            }
             co_await bounded(writer.drain(), timeout.sock_read, deadline, Phase::kRead, url);
             head = co_await bounded(read_response_head(lease.conn->streams.reader), timeout.sock_read, deadline,
                                     Phase::kRead, url);
@@ -631,12 +683,12 @@ Coro<ClientResponse> ClientSession::send_once(std::string_view method, const URL
         } catch (const OSError& e) {
             lease.finish(false);
             // A pooled connection the server had closed: one fresh try for safe methods.
-            if (reused && attempt == 0 && idempotent(method)) continue;
+            if (reused && attempt == 0 && idempotent(method) && !streamed) continue;
             throw ClientConnectionError(fmt::format("ClientConnectionError: {} ({} {})", e.what(), method, url.str()));
         }
         if (!head) {
             lease.finish(false);
-            if (reused && attempt == 0 && idempotent(method)) continue;
+            if (reused && attempt == 0 && idempotent(method) && !streamed) continue;
             throw ServerDisconnectedError(
                 fmt::format("ServerDisconnectedError: the server closed the connection without a response ({} {})", method,
                             url.str()));

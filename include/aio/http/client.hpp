@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "aio/async_generator.hpp"
 #include "aio/coro.hpp"
 #include "aio/detail/timers.hpp"
 #include "aio/exceptions.hpp"
@@ -129,6 +130,7 @@ struct RequestOptions {
     const nlohmann::json* json = nullptr;  // body as application/json
     std::optional<std::string_view> data = {};  // raw body
     FieldList form = {};               // body as application/x-www-form-urlencoded
+    AsyncGenerator<std::string>* stream = nullptr;  // body sent chunked as it is generated
     std::optional<std::pair<std::string_view, std::string_view>> auth = {};  // basic auth
     std::optional<bool> allow_redirects = {};
     std::optional<int> max_redirects = {};
@@ -149,6 +151,9 @@ struct SessionOptions {
     int max_redirects = 10;
     bool raise_for_status = false;     // every response with status >= 400 raises
     bool use_cookie_jar = true;        // false: no cookies kept or sent (aiohttp's DummyCookieJar)
+    /// How long a host's addresses are reused for new connections (aiohttp's
+    /// ttl_dns_cache); nullopt resolves for every connection (use_dns_cache=False).
+    std::optional<std::chrono::milliseconds> ttl_dns_cache = std::chrono::seconds(10);
     CookieJar* cookie_jar = nullptr;   // a jar to use (and share) instead of the session's own; must outlive it
 };
 static_assert(std::is_trivially_destructible_v<SessionOptions>, "options structs must be trivially destructible (g++ 12)");
@@ -235,7 +240,11 @@ public:
 
     /// Sends a request and returns the response once its head has arrived. Follows
     /// redirects (301/302/303 turn into GET without body, except GET/HEAD; 307/308 keep
-    /// method and body; Authorization is dropped when the origin changes).
+    /// method and body; Authorization is dropped when the origin changes). A `stream`
+    /// body is sent chunked, each piece as the generator yields it (aiohttp's
+    /// `data=async_generator`); it cannot be sent twice, so a 307/308 redirect of such a
+    /// request raises ClientError, and a stale pooled connection is not retried once the
+    /// generator has started.
     /// Cancellation: Cancel-safe: if cancelled, the connection in use is closed, never
     /// returned to the pool half-used.
     [[nodiscard]] Coro<ClientResponse> request(std::string_view method, std::string_view url, RequestOptions options = {});
@@ -265,6 +274,9 @@ public:
     /// Idle keep-alive connections in the pool (for tests and monitoring).
     [[nodiscard]] std::size_t idle_connections() const noexcept;
     [[nodiscard]] const Headers& default_headers() const noexcept;
+    /// Forgets the cached addresses of `host`, or of every host when empty (aiohttp's
+    /// connector.clear_dns_cache()). A failed connection forgets its host by itself.
+    void clear_dns_cache(std::string_view host = {});
     /// The session's cookies (aiohttp's session.cookie_jar): SessionOptions::cookie_jar when
     /// given, else its own. With use_cookie_jar false requests neither read nor fill it.
     [[nodiscard]] CookieJar& cookie_jar() noexcept { return options_.cookie_jar ? *options_.cookie_jar : jar_; }
@@ -274,7 +286,7 @@ private:
     /// One exchange on a pooled connection, retried once on a stale one.
     /// Cancellation: Cancel-safe: the connection in use is closed.
     Coro<ClientResponse> send_once(std::string_view method, const URL& url, const Headers& headers,
-                                   const std::string* body, const ClientTimeout& timeout,
+                                   const std::string* body, AsyncGenerator<std::string>* stream, const ClientTimeout& timeout,
                                    std::optional<Clock::time_point> deadline, std::vector<Redirect>& history);
 
     SessionOptions options_;

@@ -6,6 +6,9 @@
 #include <map>
 
 #include "aio/http/server.hpp"
+#include "aio/net/dns.hpp"
+#include "aio/tasks.hpp"
+#include "fake_dns.hpp"
 #include "aio/http/wire.hpp"
 #include "aio/net/streams.hpp"
 #include "test_loop.hpp"
@@ -62,6 +65,14 @@ struct RawServer {
         co_await server.wait_closed();
     }
 };
+
+aio::AsyncGenerator<std::string> pieces(std::vector<std::string> parts, bool* finished) {
+    for (auto& p : parts) {
+        co_await aio::sleep(1ms);  // produced over time, as a file read or a transform would
+        co_yield std::move(p);
+    }
+    *finished = true;
+}
 
 std::string ok(std::string_view body, std::string_view extra = "") {
     return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + std::string(extra) + "\r\n" +
@@ -559,6 +570,84 @@ AIO_REAL_TEST(Client, SessionsCanShareACookieJar) {
         EXPECT_EQ(co_await get_text(second, base + "/echo"), "preset=p; session=s3cr3t");
         co_await first.close();
         co_await second.close();
+    }
+    server.close();
+    co_await server.wait_closed();
+}
+
+AIO_REAL_TEST(Client, AStreamedBodyIsSentChunkedAsItIsGenerated) {
+    RawServer s;
+    s.answer = [](const Seen& r) -> std::string {
+        if (r.target == "/temporary") return "HTTP/1.1 307 Temporary Redirect\r\nLocation: /upload\r\nContent-Length: 0\r\n\r\n";
+        if (r.target == "/see-other") return "HTTP/1.1 303 See Other\r\nLocation: /upload\r\nContent-Length: 0\r\n\r\n";
+        return ok(r.method + " " + r.body);
+    };
+    co_await RawServer::start(s);
+    ClientSession session;
+    bool finished = false;
+    auto body = pieces({"first,", "", std::string(100'000, 'x'), ",last"}, &finished);
+    aio::http::RequestOptions upload{.stream = &body};
+    auto r = co_await session.post(s.url("/upload"), upload);
+    EXPECT_TRUE(co_await r.text() == "POST first," + std::string(100'000, 'x') + ",last");
+    EXPECT_TRUE(finished);
+    CO_ASSERT_EQ(s.seen.size(), 1u);
+    EXPECT_EQ(s.seen[0].headers.get("Transfer-Encoding", ""), "chunked");
+    EXPECT_FALSE(s.seen[0].headers.contains("Content-Length"));
+    EXPECT_EQ(s.seen[0].headers.get("Content-Type", ""), "application/octet-stream");
+
+    // 303: the redirect is a GET without the body, which is fine.
+    auto again = pieces({"a", "b"}, &finished);
+    aio::http::RequestOptions see_other{.stream = &again};
+    auto r2 = co_await session.post(s.url("/see-other"), see_other);
+    EXPECT_EQ(co_await r2.text(), "GET ");
+    // 307 would need the consumed body again: a clear error, not a silently empty body.
+    auto once = pieces({"only once"}, &finished);
+    aio::http::RequestOptions temporary{.stream = &once};
+    std::string message;
+    try {
+        (void)co_await session.post(s.url("/temporary"), temporary);
+    } catch (const aio::http::ClientError& e) {
+        message = e.what();
+    }
+    EXPECT_NE(message.find("streamed"), std::string::npos) << message;
+    co_await session.close();
+    co_await s.stop();
+}
+
+AIO_REAL_TEST(Client, NewConnectionsToOneHostShareADnsLookup) {
+    aio::test::FakeDns dns;
+    dns.add("svc.example", {"127.0.0.1"});
+    aio::dns::configure({.servers = dns.address(), .timeout = 2s, .tries = 1});
+    aio::http::App app;
+    app.get("/slow", [](aio::http::Request&) -> aio::Coro<std::string> {
+        co_await aio::sleep(20ms);  // keeps each connection busy, so every request opens one
+        co_return std::string("ok");
+    });
+    auto server = co_await aio::http::start_http_server(app, {.port = 0});
+    const std::string url = "http://svc.example:" + std::to_string(server.port()) + "/slow";
+    auto fetch_all = [&](ClientSession& session, int n) -> aio::Coro<> {
+        std::vector<aio::Task<ClientResponse>> requests;
+        for (int i = 0; i < n; ++i) requests.push_back(aio::create_task(session.get(url)));
+        auto responses = co_await aio::gather(requests);
+        for (auto& r : responses) EXPECT_EQ(co_await r.text(), "ok");
+    };
+    {
+        ClientSession cached;
+        co_await fetch_all(cached, 4);
+        const int one_lookup = dns.queries();  // A and AAAA at most
+        EXPECT_GE(one_lookup, 1);
+        EXPECT_LE(one_lookup, 2);
+        cached.clear_dns_cache("svc.example");
+        co_await fetch_all(cached, 8);  // 4 pooled connections and 4 new ones
+        EXPECT_GT(dns.queries(), one_lookup);
+        co_await cached.close();
+    }
+    {
+        const int before = dns.queries();
+        ClientSession uncached({.ttl_dns_cache = std::nullopt});
+        co_await fetch_all(uncached, 4);
+        EXPECT_GE(dns.queries() - before, 4);  // one lookup per connection
+        co_await uncached.close();
     }
     server.close();
     co_await server.wait_closed();
