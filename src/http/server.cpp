@@ -127,9 +127,17 @@ Coro<> detail::HttpServerCore::serve_connection(StreamReader reader, StreamWrite
         const auto head_deadline = loop.time() + (first ? options.header_timeout : options.keepalive_timeout);
         bool timed_out = false;
         try {
-            head = co_await timeout_at(head_deadline, [&]() -> Coro<std::optional<RequestHead>> {
-                co_return co_await read_request_head(reader, options.max_head_size);
-            });
+            // The scope is used directly (not through timeout_at) to spare the hot path
+            // the wrapper coroutines: this runs once per request.
+            Timeout scope(head_deadline);
+            scope.enter();
+            std::exception_ptr failed;
+            try {
+                head = co_await read_request_head(reader, options.max_head_size);
+            } catch (...) {
+                failed = std::current_exception();
+            }
+            scope.exit(failed);
         } catch (const TimeoutError&) {
             timed_out = true;
         } catch (const BadHttpMessage& e) {

@@ -36,11 +36,14 @@ Coro<std::string> read_head_bytes(StreamReader& reader, std::size_t max_size, co
     }
 }
 
-void check_text(std::string_view text, std::string_view what) {
+// `what` and `header` name the text in the error: "the reason phrase", or "the value of
+// header 'X'" (formatted only when there is an error: this runs for every field sent).
+void check_text(std::string_view text, std::string_view what, std::string_view header = {}) {
     for (char c : text) {
         auto u = static_cast<unsigned char>(c);
         if ((u < 0x20 && c != '\t') || u == 0x7f) {
-            throw ValueError(fmt::format("ValueError: invalid character 0x{:02x} in {} (header injection?)", u, what));
+            const std::string where = header.empty() ? std::string(what) : fmt::format("{} '{}'", what, header);
+            throw ValueError(fmt::format("ValueError: invalid character 0x{:02x} in {} (header injection?)", u, where));
         }
     }
 }
@@ -50,7 +53,7 @@ void check_text(std::string_view text, std::string_view what) {
 void write_fields(std::string& out, const Headers& headers, bool end_head) {
     for (const auto& [name, value] : headers) {
         if (!is_token(name)) throw ValueError(fmt::format("ValueError: invalid header name '{}'", name));
-        check_text(value, fmt::format("the value of header '{}'", name));
+        check_text(value, "the value of header", name);
         out.append(name).append(": ").append(value).append("\r\n");
     }
     if (end_head) out.append("\r\n");
