@@ -207,8 +207,23 @@ Coro<T> bounded(Coro<T> op, std::optional<std::chrono::milliseconds> step, std::
         }
     }
     if (!when) co_return co_await std::move(op);
+    // The scope is used directly (not through timeout_at): this runs several times per
+    // request, and the wrapper coroutines would cost more than the request's own steps.
+    std::conditional_t<std::is_void_v<T>, bool, std::optional<T>> result{};
     try {
-        co_return co_await timeout_at(when, [&]() -> Coro<T> { co_return co_await std::move(op); });
+        Timeout scope(when);
+        scope.enter();
+        std::exception_ptr failed;
+        try {
+            if constexpr (std::is_void_v<T>) {
+                co_await std::move(op);
+            } else {
+                result.emplace(co_await std::move(op));
+            }
+        } catch (...) {
+            failed = std::current_exception();
+        }
+        scope.exit(failed);  // rethrows `failed`, or TimeoutError when the deadline ended op
     } catch (const TimeoutError& e) {
         if (dynamic_cast<const ServerTimeoutError*>(&e)) throw;
         const char* what = phase == Phase::kConnect ? "connect" : "sock_read";
@@ -222,6 +237,7 @@ Coro<T> bounded(Coro<T> op, std::optional<std::chrono::milliseconds> step, std::
         throw TimeoutError(fmt::format("TimeoutError: total timeout exceeded for {} (while {})", url.str(),
                                        phase == Phase::kConnect ? "connecting" : "reading"));
     }
+    if constexpr (!std::is_void_v<T>) co_return std::move(*result);
 }
 
 Coro<std::optional<std::string>> next_piece(AsyncGenerator<std::string>& gen) { co_return co_await gen.next(); }
