@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "aio/coro.hpp"
+#include "aio/detail/frame_alloc.hpp"
 #include "aio/detail/ready.hpp"
 #include "aio/detail/timers.hpp"
 
@@ -34,6 +35,11 @@ public:
     virtual ~CallbackBase() = default;
     CallbackBase(const CallbackBase&) = delete;
     CallbackBase& operator=(const CallbackBase&) = delete;
+    // A callback is made for every call_soon and every timeout scope: the frame
+    // allocator's size classes serve it without malloc (the virtual destructor makes
+    // delete pass the derived size).
+    static void* operator new(std::size_t n) { return frame_alloc(n); }
+    static void operator delete(void* p, std::size_t n) noexcept { frame_free(p, n); }
 
     virtual void invoke() = 0;
     /// The callable's type, demangled, for reports (a lambda names its enclosing function).
