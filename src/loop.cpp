@@ -304,6 +304,7 @@ void EventLoop::run_once(bool may_block) {
         steps_since_poll_ = 0;
     }
     run_batch();
+    if (flush_head_) detail::run_deferred_flushes(*this);
 }
 
 void EventLoop::run_batch() {
@@ -342,6 +343,7 @@ void EventLoop::run_forever() {
 void EventLoop::close() {
     if (running_) throw RuntimeError("RuntimeError: Cannot close a running event loop");
     if (closed_) return;
+    detail::run_deferred_flushes(*this);  // writes of a batch an exception cut short
     discard_ready();
     // Abandoning tasks destroys their frames; destructors there (a lock guard releasing,
     // a waiter leaving) may schedule other tasks, which close_pending_tasks keeps alive

@@ -300,6 +300,9 @@ public:
     /// Sockets and pipes registered edge-triggered (detail/io.hpp): an intrusive list, so
     /// close() can detach (and in debug mode list) those still open.
     detail::IoRegistration* io_head_ = nullptr;
+    /// Registrations waiting for their end-of-batch flush (IoRegistration::defer_flush).
+    detail::IoRegistration* flush_head_ = nullptr;
+    detail::IoRegistration* flush_tail_ = nullptr;
 
 private:
     Service* find_service(const void* key) const noexcept;

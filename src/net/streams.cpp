@@ -187,8 +187,11 @@ void StreamTransport::write(std::string_view data) {
 
 void StreamTransport::write_raw(std::string_view data) {
     if (data.empty() || lost_errno_ != 0 || state_ == State::closed) return;
-    if (pending() == 0 && ready(kWrite)) {
-        // Nothing queued: send directly, as asyncio's transports do.
+    // Small writes wait for the end of the loop's batch (detail/io.hpp: write coalescing);
+    // large ones, and writes while the loop is not running, go out at once.
+    const EventLoop* l = loop();
+    const bool coalesce = l && l->is_running();
+    if (pending() == 0 && ready(kWrite) && (data.size() >= kSendAtOnce || !coalesce)) {
         for (;;) {
             ssize_t n = send_some(data.data(), data.size());
             if (n >= 0) {
@@ -207,10 +210,22 @@ void StreamTransport::write_raw(std::string_view data) {
         }
     }
     wbuf_.append(data);
+    if (ready(kWrite)) {
+        if (pending() >= kSendAtOnce || !coalesce) {
+            flush();
+            if (lost_errno_ != 0) raise_lost();
+        } else {
+            defer_flush();
+        }
+    }
     if (!paused_ && pending() > high_) {
         paused_ = true;
         writable_.clear();
     }
+}
+
+void StreamTransport::on_flush() noexcept {
+    if (pending() > 0 && lost_errno_ == 0 && state_ != State::closed) flush();
 }
 
 void StreamTransport::on_writable() {

@@ -9,9 +9,10 @@
 //
 // Reading is pull-based: nothing is read until a reader asks, so an unread connection
 // leaves its bytes in the kernel and TCP flow control stops the peer. Writing is
-// push-based: write() sends at once what fits, the rest is flushed from the poller's
-// EPOLLOUT callback (no task needed), and drain() waits while the buffer is above the
-// high-water mark.
+// push-based: write() buffers a small write until the end of the loop's batch of steps
+// (write coalescing, detail/io.hpp) and sends a large one at once; what does not fit is
+// flushed from the poller's EPOLLOUT callback (no task needed), and drain() waits while
+// the buffer is above the high-water mark.
 #pragma once
 
 #include <any>
@@ -110,6 +111,7 @@ private:
     void pump_tls_output();
     [[noreturn]] void raise_tls_error(int ret, const char* during);
     void on_writable() override;
+    void on_flush() noexcept override;
     ssize_t send_some(const char* data, std::size_t n) noexcept;
     void send_eof() noexcept;
     void flush();
@@ -133,6 +135,8 @@ private:
     std::string rbuf_;
     std::size_t wpos_ = 0;
     std::string wbuf_;
+    /// Writes this large (or leaving this much buffered) are sent at once, not coalesced.
+    static constexpr std::size_t kSendAtOnce = 16 * 1024;
     std::size_t high_ = 64 * 1024;
     std::size_t low_ = 16 * 1024;
     SocketAddress peer_;

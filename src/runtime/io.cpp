@@ -18,8 +18,41 @@ void IoRegistration::open(EventLoop& loop, int fd, bool ready_read, bool ready_w
     loop.io_head_ = this;
 }
 
+void IoRegistration::defer_flush() noexcept {
+    if (flush_queued_ || !loop_) return;
+    flush_queued_ = true;
+    flush_next_ = nullptr;
+    flush_prev_ = loop_->flush_tail_;
+    if (flush_prev_) {
+        flush_prev_->flush_next_ = this;
+    } else {
+        loop_->flush_head_ = this;
+    }
+    loop_->flush_tail_ = this;
+}
+
+void run_deferred_flushes(EventLoop& loop) noexcept {
+    while (IoRegistration* r = loop.flush_head_) {
+        loop.flush_head_ = r->flush_next_;
+        if (loop.flush_head_) {
+            loop.flush_head_->flush_prev_ = nullptr;
+        } else {
+            loop.flush_tail_ = nullptr;
+        }
+        r->flush_queued_ = false;
+        r->flush_next_ = nullptr;
+        r->on_flush();
+    }
+}
+
 void IoRegistration::close() noexcept {
     if (!loop_) return;
+    if (flush_queued_) {
+        (flush_prev_ ? flush_prev_->flush_next_ : loop_->flush_head_) = flush_next_;
+        (flush_next_ ? flush_next_->flush_prev_ : loop_->flush_tail_) = flush_prev_;
+        flush_queued_ = false;
+        flush_prev_ = flush_next_ = nullptr;
+    }
     loop_->impl().poller.remove(fd_);
     if (prev_) {
         prev_->next_ = next_;

@@ -6,6 +6,11 @@
 // clears it when a syscall says EAGAIN (or reads less than it asked for). So the hot path
 // of a busy stream makes no epoll_ctl and no epoll_wait, only its recv/send.
 //
+// Write coalescing: a stream asks for `defer_flush()` instead of sending a small write at
+// once; the loop calls `on_flush()` after the batch of steps it is running, so what a
+// batch wrote leaves in one burst of sends. The peer is then woken once per burst instead
+// of once per message (on a busy client this was a fifth of the CPU per request).
+//
 // Fairness (Tokio's coop budget): every wait that finds its direction already ready spends
 // one unit of the running task's budget (EventLoop::kIoBudget); a task that has spent it yields once
 // (goes to the back of the ready queue), so one hot connection cannot starve the loop.
@@ -68,6 +73,11 @@ public:
     /// A task already waits in direction `d` (asyncio refuses two concurrent readers).
     [[nodiscard]] bool has_waiter(Dir d) const noexcept { return waiter_[d] != nullptr; }
 
+    /// Asks for `on_flush()` once the loop's running batch of steps is over (the loop's
+    /// flush list, in request order). Repeated requests before then are one.
+    void defer_flush() noexcept;
+    [[nodiscard]] bool flush_deferred() const noexcept { return flush_queued_; }
+
     void on_events(std::uint32_t events) override;
     /// What this is, for the debug report of registrations still open at loop close.
     [[nodiscard]] virtual std::string describe() const { return "fd " + std::to_string(fd_); }
@@ -77,9 +87,12 @@ protected:
     /// Called from the poller when the fd became writable (the stream writer flushes its
     /// buffer here, without a task, as asyncio's transports do).
     virtual void on_writable() {}
+    /// Called after the batch in which `defer_flush()` was asked (not after close()).
+    virtual void on_flush() noexcept {}
 
 private:
     friend class IoReadyAwaiter;
+    friend void run_deferred_flushes(EventLoop& loop) noexcept;
     EventLoop* loop_ = nullptr;
     int fd_ = -1;
     bool ready_[2] = {false, false};
@@ -88,7 +101,13 @@ private:
     IoReadyAwaiter* waiter_[2] = {nullptr, nullptr};
     IoRegistration* prev_ = nullptr;  // the loop's list of registrations
     IoRegistration* next_ = nullptr;
+    bool flush_queued_ = false;
+    IoRegistration* flush_prev_ = nullptr;  // the loop's flush list
+    IoRegistration* flush_next_ = nullptr;
 };
+
+/// Calls `on_flush()` of every registration that asked since the last call (EventLoop).
+void run_deferred_flushes(EventLoop& loop) noexcept;
 
 class IoReadyAwaiter : public LeafWait {
 public:

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -440,18 +441,72 @@ AIO_TEST(Streams, PipesCarryStreams) {
     EXPECT_TRUE(reader.at_eof());
 }
 
-AIO_TEST(Streams, WritingToAPipeWithoutReaderRaisesBrokenPipe) {
+AIO_TEST(Streams, WritingToAPipeWithoutReaderFailsTheNextDrain) {
     int fds[2];
     CO_ASSERT_EQ(::pipe(fds), 0);
     ::close(fds[0]);
     aio::StreamWriter writer = aio::connect_write_pipe(fds[1]);
+    // As in asyncio, write() only buffers; the failed send surfaces in the next drain()
+    // (here after the loop's batch ended and tried to send).
+    writer.write("nobody listens");
+    co_await aio::sleep(0s);
     bool broken = false;
     try {
-        writer.write("nobody listens");
+        co_await writer.drain();
     } catch (const aio::BrokenPipeError& e) {
         broken = std::string(e.what()).find("pipe") != std::string::npos;
     }
     EXPECT_TRUE(broken);
+}
+
+AIO_TEST(Streams, SmallWritesOfABatchLeaveTogetherWhenItEnds) {
+    int fds[2];
+    CO_ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+    auto [reader, writer] = aio::open_connection(aio::Socket::adopt(fds[0]));
+    writer.write("one ");
+    writer.write("two ");
+    writer.write("three");
+    EXPECT_EQ(writer.buffer_size(), 13u);
+    char buf[64];
+    EXPECT_EQ(::recv(fds[1], buf, sizeof buf, 0), -1);  // nothing sent before the batch ends
+    co_await writer.drain();  // below the high-water mark: does not wait, does not send
+    EXPECT_EQ(writer.buffer_size(), 13u);
+    co_await aio::sleep(0s);
+    EXPECT_EQ(writer.buffer_size(), 0u);
+    const ssize_t n = ::recv(fds[1], buf, sizeof buf, 0);
+    EXPECT_EQ(std::string(buf, static_cast<std::size_t>(std::max<ssize_t>(n, 0))), "one two three");
+    writer.abort();
+    ::close(fds[1]);
+}
+
+AIO_TEST(Streams, LargeWritesGoOutAtOnceBehindTheBufferedOnes) {
+    int fds[2];
+    CO_ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+    auto [reader, writer] = aio::open_connection(aio::Socket::adopt(fds[0]));
+    writer.write("head:");
+    const std::string big(32 * 1024, 'x');
+    writer.write(big);
+    EXPECT_EQ(writer.buffer_size(), 0u);  // both sent in write(), in order
+    std::string got(64 * 1024, '\0');
+    const ssize_t n = ::recv(fds[1], got.data(), got.size(), 0);
+    got.resize(static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    EXPECT_EQ(got, "head:" + big);
+    writer.abort();
+    ::close(fds[1]);
+}
+
+AIO_TEST(Streams, CloseRightAfterAWriteSendsItThenEndsTheStream) {
+    int fds[2];
+    CO_ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+    auto [reader, writer] = aio::open_connection(aio::Socket::adopt(fds[0]));
+    writer.write("last words");
+    writer.close();
+    co_await writer.wait_closed();
+    char buf[64];
+    const ssize_t n = ::recv(fds[1], buf, sizeof buf, 0);
+    EXPECT_EQ(std::string(buf, static_cast<std::size_t>(std::max<ssize_t>(n, 0))), "last words");
+    EXPECT_EQ(::recv(fds[1], buf, sizeof buf, 0), 0);
+    ::close(fds[1]);
 }
 
 AIO_REAL_TEST(Streams, OpenConnectionOnAConnectedSocket) {
