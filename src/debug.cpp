@@ -32,7 +32,7 @@ std::string format_tasks() {
             if (l->on_done == nullptr) return;
             for (const auto& w : tasks) {
                 detail::Suspension* s = w.state()->waiting_on();
-                if (s && s->target == t.state()) {
+                if (s && detail::awaited_future(s) == t.state()) {
                     children.emplace(w.state(), t);
                     is_child[t.state()] = true;
                     return;

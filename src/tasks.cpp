@@ -83,7 +83,6 @@ bool WaitSet::await_suspend(std::coroutine_handle<> h) {
         if (children_[i]->done()) continue;
         Link& l = links_[i];
         l.set = this;
-        l.index = i;
         l.on_done = &WaitSet::child_done;
         children_[i]->add_link(&l);
     }
@@ -108,7 +107,7 @@ void WaitSet::child_done(DoneLink* l) noexcept {
     auto* link = static_cast<Link*>(l);
     WaitSet* self = link->set;
     --self->remaining_;
-    if (self->note_done(link->index)) self->finish();
+    if (self->note_done(static_cast<std::size_t>(link - self->links_.data()))) self->finish();
 }
 
 void WaitSet::timer_fired(TimerNode* n) noexcept { static_cast<WaitSet*>(n)->finish(); }
@@ -132,8 +131,8 @@ bool WaitSet::on_cancel_leaf(Suspension* s) noexcept {
 }
 
 void WaitSet::finish() noexcept {
-    for (Link& l : links_) {
-        if (l.linked()) children_[l.index]->remove_link(&l);
+    for (std::size_t i = 0; i < links_.size(); ++i) {
+        if (links_[i].linked()) children_[i]->remove_link(&links_[i]);
     }
     if (queued()) task_->loop()->cancel_timer(this);
     if (!over_ && task_) {

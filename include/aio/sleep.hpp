@@ -13,7 +13,9 @@ namespace detail {
 
 class SleepAwaiter : public LeafWait, public TimerNode {
 public:
-    explicit SleepAwaiter(Clock::duration d) noexcept : delay_(d) {}
+    // Until it is queued, `when` holds the delay (a sleeping frame is the bulk of a
+    // sleeping task's memory, so the awaiter keeps no separate field for it).
+    explicit SleepAwaiter(Clock::duration d) noexcept { when = Clock::time_point(d); }
     SleepAwaiter(const SleepAwaiter&) = delete;
     SleepAwaiter& operator=(const SleepAwaiter&) = delete;
     ~SleepAwaiter() {
@@ -22,7 +24,8 @@ public:
 
     bool await_ready() const noexcept { return false; }
     bool await_suspend(std::coroutine_handle<> h) {
-        if (delay_ <= Clock::duration::zero()) {
+        const Clock::duration delay = when.time_since_epoch();
+        if (delay <= Clock::duration::zero()) {
             // sleep(0): yield exactly once; the task goes to the back of the ready queue.
             task = &running_task("aio::sleep()");
             if (task->must_cancel()) return false;
@@ -31,7 +34,7 @@ public:
         }
         if (!park(h, &SleepAwaiter::cancel_hook, "sleep")) return false;
         EventLoop* loop = task->loop();
-        when = loop->time() + delay_;
+        when = loop->time() + delay;
         fire = &SleepAwaiter::on_timer;
         loop->add_timer(this);
         return true;
@@ -47,8 +50,6 @@ private:
         self->task->loop()->cancel_timer(self);
         return self->cancelled_by_request();
     }
-
-    Clock::duration delay_;
 };
 
 }  // namespace detail

@@ -107,9 +107,8 @@ public:
     [[nodiscard]] bool cancel_requested() const noexcept { return cancel_requested_; }
 
 private:
-    struct Link : DoneLink {
+    struct Link : DoneLink {  // links_[i] waits for child i
         WaitSet* set = nullptr;
-        std::size_t index = 0;
     };
     static void child_done(DoneLink* l) noexcept;
     static void timer_fired(TimerNode* n) noexcept;
@@ -210,6 +209,7 @@ template <class R>
 auto to_task_vector(R&& range) {
     using Elem = std::ranges::range_value_t<R>;
     std::vector<Task<awaited_value_t<Elem>>> tasks;
+    if constexpr (std::ranges::sized_range<R>) tasks.reserve(std::ranges::size(range));
     for (auto&& a : range) {
         if constexpr (is_coro_v<Elem>) {
             tasks.push_back(create_task(std::move(a)));
@@ -434,7 +434,7 @@ template <class T>
 
 namespace detail {
 template <class T>
-class ShieldAwaiter : public LeafWait, public DoneLink {
+class ShieldAwaiter : public ShieldWait {
 public:
     explicit ShieldAwaiter(Task<T> inner) noexcept : inner_(std::move(inner)) {}
     ShieldAwaiter(ShieldAwaiter&& o) noexcept : inner_(std::move(o.inner_)) {}
@@ -444,8 +444,8 @@ public:
     }
     bool await_ready() const noexcept { return inner_.done(); }
     bool await_suspend(std::coroutine_handle<> h) {
-        if (!park(h, &ShieldAwaiter::cancel_hook, "shield")) return false;
-        target = inner_.state();
+        if (!park(h, &ShieldWait::cancel_hook, "shield")) return false;
+        inner = inner_.state();
         on_done = [](DoneLink* l) noexcept { static_cast<ShieldAwaiter*>(l)->wake(); };
         inner_.state()->add_link(this);
         return true;
@@ -456,12 +456,6 @@ public:
     }
 
 private:
-    static bool cancel_hook(Suspension* s) noexcept {
-        auto* self = static_cast<ShieldAwaiter*>(s);
-        // The outer await ends; the inner task is not told.
-        if (self->linked()) self->inner_.state()->remove_link(self);
-        return self->cancelled_by_request();
-    }
     Task<T> inner_;
 };
 }  // namespace detail

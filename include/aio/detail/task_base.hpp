@@ -50,8 +50,7 @@ struct DoneLink {
 /// if it took the request (the wait ends with CancelledError, or it was forwarded).
 struct Suspension {
     bool (*on_cancel)(Suspension*) = nullptr;
-    const char* what = "";         // for dump_tasks: "sleep", "Lock.acquire", …
-    class FutureBase* target = nullptr;  // the awaited future or task, if any
+    const char* what = "";  // for dump_tasks: "sleep", "Lock.acquire", …
 };
 
 struct ScopeRecord;
@@ -330,7 +329,6 @@ struct AwaitDone : Suspension, DoneLink {
     bool await_suspend(std::coroutine_handle<> h) {
         task = &running_task("a Task/Future");
         what = fut->is_task() ? "Task" : "Future";
-        target = fut;
         on_cancel = &AwaitDone::forward_cancel;
         on_done = &AwaitDone::woken;
         fut->add_link(this);
@@ -352,11 +350,33 @@ struct AwaitDone : Suspension, DoneLink {
     }
 
 private:
+    friend FutureBase* awaited_future(const Suspension* s) noexcept;
     static void woken(DoneLink* l) noexcept { static_cast<AwaitDone*>(l)->task->wake(); }
     static bool forward_cancel(Suspension* s) {
         auto* self = static_cast<AwaitDone*>(s);
         return self->fut->request_cancel(self->task->cancel_message());
     }
 };
+
+/// shield()'s wait on its inner task (the typed ShieldAwaiter in tasks.hpp adds the task
+/// handle): cancelling it ends the wait and leaves the inner task alone.
+struct ShieldWait : LeafWait, DoneLink {
+    FutureBase* inner = nullptr;
+
+    static bool cancel_hook(Suspension* s) noexcept {
+        auto* self = static_cast<ShieldWait*>(s);
+        if (self->linked()) self->inner->remove_link(self);
+        return self->cancelled_by_request();
+    }
+};
+
+/// The future or task a parked task waits on through `s`, or nullptr (dump_tasks nests
+/// an awaited task under its awaiter). Known from the cancel hook, so that the
+/// suspensions of leaves, which are the most numerous, carry no pointer for it.
+inline FutureBase* awaited_future(const Suspension* s) noexcept {
+    if (s->on_cancel == &AwaitDone::forward_cancel) return static_cast<const AwaitDone*>(s)->fut;
+    if (s->on_cancel == &ShieldWait::cancel_hook) return static_cast<const ShieldWait*>(s)->inner;
+    return nullptr;
+}
 
 }  // namespace aio::detail

@@ -18,9 +18,11 @@ namespace aio::detail {
 struct TimerNode {
     static constexpr std::uint32_t kNotQueued = 0xffffffffu;
     Clock::time_point when{};
-    std::uint64_t seq = 0;  // scheduling order: equal deadlines fire in this order
-    std::uint32_t index = kNotQueued;
     void (*fire)(TimerNode*) = nullptr;
+    std::uint32_t index = kNotQueued;
+    // Scheduling order, so equal deadlines fire in it. 32 bits compared modulo 2^32: two
+    // timers due at the same nanosecond are never 2^31 schedulings apart.
+    std::uint32_t seq = 0;
 
     [[nodiscard]] bool queued() const noexcept { return index != kNotQueued; }
 };
@@ -29,6 +31,8 @@ struct TimerNode {
 /// more cache-friendly than a binary heap).
 class TimerHeap {
 public:
+    /// `first_seq`: the first scheduling number (tests start near the 32-bit wrap).
+    explicit TimerHeap(std::uint32_t first_seq = 0) noexcept : next_seq_(first_seq) {}
     void push(TimerNode* node);
     void erase(TimerNode* node) noexcept;
     void reschedule(TimerNode* node, Clock::time_point when);
@@ -49,7 +53,8 @@ private:
         TimerNode* node;
     };
     static bool less(const Entry& a, const Entry& b) noexcept {
-        return a.when < b.when || (a.when == b.when && a.node->seq < b.node->seq);
+        return a.when < b.when ||
+               (a.when == b.when && static_cast<std::int32_t>(a.node->seq - b.node->seq) < 0);
     }
     void place(std::uint32_t i, Entry e) noexcept {
         heap_[i] = e;
@@ -59,7 +64,7 @@ private:
     void sift_down(std::uint32_t i, Entry e) noexcept;
 
     std::vector<Entry> heap_;
-    std::uint64_t next_seq_ = 0;
+    std::uint32_t next_seq_;
 };
 
 }  // namespace aio::detail
