@@ -119,7 +119,7 @@ private:
     void finish() noexcept;  // unlink everything, stop the timer, wake the task once
 
     std::span<TaskBase* const> children_;
-    std::vector<Link> links_;
+    std::vector<Link, BigAllocator<Link>> links_;
     std::size_t remaining_ = 0;
     std::optional<std::size_t> first_done_;
     std::optional<std::size_t> first_failed_;
@@ -174,8 +174,8 @@ Coro<std::tuple<Outcome<value_or_monostate_t<T>>...>> gather_outcomes(Task<T>...
 }
 
 template <class T>
-std::vector<TaskBase*> states_of(const std::vector<Task<T>>& tasks) {
-    std::vector<TaskBase*> out;
+std::vector<TaskBase*, BigAllocator<TaskBase*>> states_of(const std::vector<Task<T>>& tasks) {
+    std::vector<TaskBase*, BigAllocator<TaskBase*>> out;
     out.reserve(tasks.size());
     for (const auto& t : tasks) out.push_back(t.state());
     return out;
@@ -183,7 +183,7 @@ std::vector<TaskBase*> states_of(const std::vector<Task<T>>& tasks) {
 
 template <class T>
 Coro<std::vector<value_or_monostate_t<T>>> gather_vector(std::vector<Task<T>> tasks) {
-    std::vector<TaskBase*> children = states_of(tasks);
+    const auto children = states_of(tasks);
     WaitSet ws(children, WaitMode::gather, true);
     co_await ws;
     raise_gather_failure(ws, children);
@@ -195,7 +195,7 @@ Coro<std::vector<value_or_monostate_t<T>>> gather_vector(std::vector<Task<T>> ta
 
 template <class T>
 Coro<std::vector<Outcome<value_or_monostate_t<T>>>> gather_vector_outcomes(std::vector<Task<T>> tasks) {
-    std::vector<TaskBase*> children = states_of(tasks);
+    const auto children = states_of(tasks);
     WaitSet ws(children, WaitMode::all, true);
     co_await ws;
     if (ws.cancel_requested()) running_task("gather").throw_cancelled();
@@ -302,7 +302,7 @@ template <detail::TaskOrCoroRange R>
 template <class T>
 [[nodiscard]] Coro<WaitResult<T>> wait(std::vector<Task<T>> tasks, WaitOptions options = {}) {
     if (tasks.empty()) throw std::invalid_argument("Set of Tasks/Futures is empty.");
-    std::vector<detail::TaskBase*> children = detail::states_of(tasks);
+    const auto children = detail::states_of(tasks);
     std::optional<Clock::time_point> deadline;
     if (options.timeout) deadline = get_running_loop().time() + *options.timeout;
     detail::WaitMode mode = options.return_when == FIRST_COMPLETED   ? detail::WaitMode::first_completed

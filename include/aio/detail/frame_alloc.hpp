@@ -56,4 +56,21 @@ inline void frame_free(void* p, std::size_t n) noexcept {
 #endif
 }
 
+/// Memory for the runtime's large arrays (a gather's links, the timer heap): from 1 MiB
+/// up, whole 2 MiB blocks advised for transparent huge pages, so filling 100,000 entries
+/// costs a handful of page faults instead of a thousand; below that, operator new.
+void* big_alloc(std::size_t bytes);
+void big_free(void* p, std::size_t bytes) noexcept;
+
+template <class T>
+struct BigAllocator {
+    using value_type = T;
+    BigAllocator() noexcept = default;
+    template <class U>
+    BigAllocator(const BigAllocator<U>&) noexcept {}  // NOLINT: rebinding converts implicitly
+    T* allocate(std::size_t n) { return static_cast<T*>(big_alloc(n * sizeof(T))); }
+    void deallocate(T* p, std::size_t n) noexcept { big_free(p, n * sizeof(T)); }
+    friend bool operator==(const BigAllocator&, const BigAllocator&) noexcept { return true; }
+};
+
 }  // namespace aio::detail

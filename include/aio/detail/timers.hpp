@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "aio/detail/frame_alloc.hpp"
+
 namespace aio {
 /// The loop's clock; `EventLoop::time()` reads it (or the test loop's virtual time).
 using Clock = std::chrono::steady_clock;
@@ -63,7 +65,7 @@ private:
     void sift_up(std::uint32_t i, Entry e) noexcept;
     void sift_down(std::uint32_t i, Entry e) noexcept;
 
-    std::vector<Entry> heap_;
+    std::vector<Entry, BigAllocator<Entry>> heap_;
     std::uint32_t next_seq_;
 };
 
