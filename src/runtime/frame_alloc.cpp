@@ -17,6 +17,7 @@ namespace {
 // current slab only when the free list is empty, so memory is touched as it is used.
 constexpr std::size_t kFirstSlab = 64 * 1024;
 constexpr std::size_t kHugeSlab = 2 * 1024 * 1024;
+[[maybe_unused]] constexpr std::size_t kBigArray = 1024 * 1024;  // sanitizer builds: unused
 
 struct Carving {
     char* next = nullptr;  // the current slab's first unused byte
@@ -24,8 +25,6 @@ struct Carving {
     bool had_slab = false;
 };
 thread_local Carving tl_carving[kFrameClasses];
-
-constexpr std::size_t kBigArray = 1024 * 1024;
 
 // Whole 2 MiB blocks: a 4 KiB-page tail would cost a fault per page, the reason for
 // huge pages; the price is up to 2 MiB resident beyond what is used.
