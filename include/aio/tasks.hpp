@@ -445,7 +445,7 @@ public:
     bool await_ready() const noexcept { return inner_.done(); }
     bool await_suspend(std::coroutine_handle<> h) {
         if (!park(h, &ShieldWait::cancel_hook, "shield")) return false;
-        inner = inner_.state();
+        inner_state = inner_.state();
         on_done = [](DoneLink* l) noexcept { static_cast<ShieldAwaiter*>(l)->wake(); };
         inner_.state()->add_link(this);
         return true;

@@ -361,11 +361,11 @@ private:
 /// shield()'s wait on its inner task (the typed ShieldAwaiter in tasks.hpp adds the task
 /// handle): cancelling it ends the wait and leaves the inner task alone.
 struct ShieldWait : LeafWait, DoneLink {
-    FutureBase* inner = nullptr;
+    FutureBase* inner_state = nullptr;
 
     static bool cancel_hook(Suspension* s) noexcept {
         auto* self = static_cast<ShieldWait*>(s);
-        if (self->linked()) self->inner->remove_link(self);
+        if (self->linked()) self->inner_state->remove_link(self);
         return self->cancelled_by_request();
     }
 };
@@ -375,7 +375,7 @@ struct ShieldWait : LeafWait, DoneLink {
 /// suspensions of leaves, which are the most numerous, carry no pointer for it.
 inline FutureBase* awaited_future(const Suspension* s) noexcept {
     if (s->on_cancel == &AwaitDone::forward_cancel) return static_cast<const AwaitDone*>(s)->fut;
-    if (s->on_cancel == &ShieldWait::cancel_hook) return static_cast<const ShieldWait*>(s)->inner;
+    if (s->on_cancel == &ShieldWait::cancel_hook) return static_cast<const ShieldWait*>(s)->inner_state;
     return nullptr;
 }
 
