@@ -1,5 +1,7 @@
 #include "aio/loop.hpp"
 
+#include "aio/detail/task_base.hpp"
+
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -313,9 +315,15 @@ void EventLoop::run_batch() {
     std::size_t n = ready_.size();
     if (n > 61) n = 61;
     for (std::size_t i = 0; i < n; ++i) {
-        detail::ReadyItem* item = ready_.pop();
+        bool is_task = false;
+        detail::ReadyLink* link = ready_.pop(is_task);
         if (stall_tick_) stall_tick_->store(++steps_, std::memory_order_relaxed);
-        item->run(item);
+        if (is_task) {
+            detail::TaskBase::run_step(link);
+        } else {
+            auto* item = static_cast<detail::ReadyItem*>(link);
+            item->run(item);
+        }
     }
     steps_since_poll_ += static_cast<std::uint32_t>(n);
 }
@@ -395,7 +403,10 @@ void EventLoop::add_service(const void* key, std::unique_ptr<Service> service) {
 
 void EventLoop::discard_ready() noexcept {
     while (!ready_.empty()) {
-        detail::ReadyItem* item = ready_.pop();
+        bool is_task = false;
+        detail::ReadyLink* link = ready_.pop(is_task);
+        if (is_task) continue;
+        auto* item = static_cast<detail::ReadyItem*>(link);
         if (item->run == &detail::CallbackBase::run_ready) static_cast<detail::CallbackBase*>(item)->release();
     }
 }

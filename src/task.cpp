@@ -85,9 +85,10 @@ bool FutureBase::request_cancel(std::string_view msg) {
 // ---- TaskBase ----
 
 TaskBase::TaskBase(EventLoop* loop, std::coroutine_handle<> root) noexcept
-    : FutureBase(loop, kIsTask), root_(root), resume_(root), id_(++g_next_task_id) {
-    ReadyItem::run = &TaskBase::run_step;
-}
+    : FutureBase(loop, kIsTask),
+      root_(root),
+      resume_(root),
+      extras_or_id_(static_cast<std::uintptr_t>(++g_next_task_id) << 1 | kIdTag) {}
 
 TaskBase* TaskBase::spawn(EventLoop* loop, std::coroutine_handle<> root) {
     auto* t = new TaskBase(loop, root);
@@ -104,18 +105,26 @@ TaskBase* TaskBase::spawn(EventLoop* loop, std::coroutine_handle<> root) {
             t->extras().created_at = fmt::format("created by task {} ({})", parent->name(), parent->coro_name());
         }
     }
-    loop->schedule(t);
+    loop->schedule_step(t);
     return t;
 }
 
 TaskExtras& TaskBase::extras() {
-    if (!extras_) extras_ = new TaskExtras;
-    return *extras_;
+    if (TaskExtras* e = extras_if()) return *e;
+    auto* e = new TaskExtras;
+    e->id = id();
+    extras_or_id_ = reinterpret_cast<std::uintptr_t>(e);
+    return *e;
+}
+
+std::uint32_t TaskBase::id() const noexcept {
+    const TaskExtras* e = extras_if();
+    return e ? e->id : static_cast<std::uint32_t>(extras_or_id_ >> 1);
 }
 
 std::string TaskBase::name() const {
-    if (extras_ && !extras_->name.empty()) return extras_->name;
-    return fmt::format("Task-{}", id_);
+    if (const TaskExtras* e = extras_if(); e && !e->name.empty()) return e->name;
+    return fmt::format("Task-{}", id());
 }
 
 void TaskBase::set_name(std::string name) { extras().name = std::move(name); }
@@ -154,8 +163,8 @@ void TaskBase::rethrow_result() {
     if (e) std::rethrow_exception(e);
 }
 
-void TaskBase::run_step(ReadyItem* item) {
-    auto* t = static_cast<TaskBase*>(item);
+void TaskBase::run_step(ReadyLink* link) {
+    auto* t = static_cast<TaskBase*>(link);
     if (!(t->flags_ & kStarted)) {
         if (t->must_cancel()) {  // cancelled before its first step: never runs
             t->status_ = Status::cancelled;
@@ -233,14 +242,14 @@ void TaskBase::destroy() noexcept {
         if (next_task_) next_task_->prev_task_ = prev_task_;
     }
     if (root_) root_.destroy();
-    delete extras_;
+    delete extras_if();
     delete this;
 }
 
 void TaskBase::abandon() noexcept {
     if (loop_) {
         ExceptionContext ctx{"Task was destroyed but it is pending!", nullptr, name(), coro_name()};
-        if (extras_ && !extras_->created_at.empty()) ctx.where += "; " + extras_->created_at;
+        if (const TaskExtras* e = extras_if(); e && !e->created_at.empty()) ctx.where += "; " + e->created_at;
         loop_->call_exception_handler(ctx);
     }
     status_ = Status::cancelled;

@@ -2,7 +2,7 @@
 
 namespace aio::detail {
 
-WaitSet::WaitSet(std::span<TaskBase* const> children, WaitMode mode, bool forward_cancel,
+WaitSet::WaitSet(ChildList children, WaitMode mode, bool forward_cancel,
                  std::optional<Clock::time_point> deadline)
     : children_(children), deadline_(deadline), mode_(mode), forward_cancel_(forward_cancel) {
     what = forward_cancel ? "gather" : "wait";
@@ -38,12 +38,12 @@ bool WaitSet::note_done(std::size_t child_index) noexcept {
 }
 
 bool WaitSet::await_ready() {
-    for (TaskBase* c : children_) {
-        if (c->loop() != tl_running_loop)
+    for (std::size_t i = 0; i < children_.size(); ++i) {
+        if (children_[i]->loop() != tl_running_loop)
             throw RuntimeError("RuntimeError: Task got Future attached to a different loop");
     }
     remaining_ = 0;
-    for (TaskBase* c : children_) remaining_ += c->done() ? 0 : 1;
+    for (std::size_t i = 0; i < children_.size(); ++i) remaining_ += children_[i]->done() ? 0 : 1;
     // Children already done decide first, in argument order.
     for (std::size_t i = 0; i < children_.size(); ++i) {
         if (children_[i]->done() && note_done(i)) {
@@ -69,8 +69,8 @@ bool WaitSet::await_suspend(std::coroutine_handle<> h) {
         // cancel() arrived while running: forward it to the children now.
         bool taken = false;
         std::string msg(task_->cancel_message());
-        for (TaskBase* c : children_) {
-            if (!c->done() && c->cancel(msg)) taken = true;
+        for (std::size_t i = 0; i < children_.size(); ++i) {
+            if (TaskBase* c = children_[i]; !c->done() && c->cancel(msg)) taken = true;
         }
         if (taken) {
             cancel_requested_ = true;
@@ -116,8 +116,8 @@ bool WaitSet::on_cancel_forward(Suspension* s) {
     auto* self = static_cast<WaitSet*>(s);
     bool taken = false;
     std::string msg(self->task_->cancel_message());
-    for (TaskBase* c : self->children_) {
-        if (!c->done() && c->cancel(msg)) taken = true;
+    for (std::size_t i = 0; i < self->children_.size(); ++i) {
+        if (TaskBase* c = self->children_[i]; !c->done() && c->cancel(msg)) taken = true;
     }
     self->cancel_requested_ = true;
     return taken;
@@ -142,11 +142,11 @@ void WaitSet::finish() noexcept {
     over_ = true;
 }
 
-void raise_gather_failure(const WaitSet& ws, std::span<TaskBase* const> children) {
+void raise_gather_failure(const WaitSet& ws, ChildList children) {
     if (auto i = ws.first_failed()) {
         // As asyncio's gather does, the failures of children still running are retrieved
         // by the gather when they happen: the first one was raised, the rest are noise.
-        for (TaskBase* child : children) child->mark_retrieved_when_done();
+        for (std::size_t c = 0; c < children.size(); ++c) children[c]->mark_retrieved_when_done();
         children[*i]->rethrow_result();
     }
     if (ws.cancel_requested()) running_task("gather").throw_cancelled();

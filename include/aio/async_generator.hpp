@@ -153,7 +153,6 @@ struct AsyncGenPromise final : PromiseBase, AsyncGenHook {
         if (state_ == AsyncGenState::running)
             throw RuntimeError(std::string("RuntimeError: ") + verb + "(): asynchronous generator is already running");
         continuation_ = consumer;
-        started_ = true;
         value_ = nullptr;
         state_ = AsyncGenState::running;
         if (!gen_loop && tl_running_loop) {

@@ -46,7 +46,8 @@ struct CoroPromise final : PromiseBase, CoroResult<T> {
     struct FinalAwaiter {
         bool await_ready() noexcept { return false; }
         std::coroutine_handle<> await_suspend(std::coroutine_handle<CoroPromise> h) noexcept {
-            // A task's root has no continuation: its step sees done() and finishes the task.
+            // To the awaiting coroutine; a task's root (continuation noop_coroutine())
+            // returns to its step, which sees done() and finishes the task.
             std::coroutine_handle<> next = h.promise().continuation_;
             return next ? transfer_to(next) : std::noop_coroutine();
         }
@@ -68,12 +69,11 @@ struct CoroAwaiter {
 
     bool await_ready() const {
         if (!h) throw RuntimeError("RuntimeError: awaiting an empty (moved-from) Coro");
-        if (h.promise().started_) throw RuntimeError("RuntimeError: cannot reuse already awaited coroutine");
+        if (h.promise().started()) throw RuntimeError("RuntimeError: cannot reuse already awaited coroutine");
         return false;
     }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> parent) noexcept {
         h.promise().continuation_ = parent;
-        h.promise().started_ = true;
         return transfer_to(h);
     }
     T await_resume() { return h.promise().take(); }
@@ -130,7 +130,7 @@ private:
     explicit Coro(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
     void reset() noexcept {
         if (!h_) return;
-        if (!h_.promise().started_ && detail::debug_enabled()) detail::report_never_awaited(h_.promise().where_);
+        if (!h_.promise().started() && detail::debug_enabled()) detail::report_never_awaited(h_.promise().where_);
         h_.destroy();
         h_ = {};
     }

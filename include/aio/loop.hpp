@@ -257,7 +257,9 @@ public:
     }
 
     // ---- runtime internals used by the library's awaiters (not user API) ----
-    void schedule(detail::ReadyItem* item) noexcept { ready_.push(item); }
+    void schedule(detail::ReadyItem* item) noexcept { ready_.push(item, 0); }
+    /// Queues a task's next step (TaskBase::wake).
+    void schedule_step(detail::ReadyLink* task) noexcept { ready_.push(task, detail::ReadyQueue::kTask); }
     /// Loop close: empties the ready queue without running anything (callbacks lose the
     /// loop's reference; tasks are only unqueued).
     void discard_ready() noexcept;

@@ -244,7 +244,7 @@ protected:
 
     /// This waiter's turn after a wake-up. `proceed`: the queue can serve it now.
     void on_turn(bool proceed) {
-        if (!proceed && !cancelled) {
+        if (!proceed && !cancelled()) {
             // Someone took the item (slot) first: wait again, at the back, as asyncio
             // appends a new future. The task stays parked on this awaiter.
             state_ = State::listed;
@@ -258,8 +258,7 @@ protected:
         // was parked here, cancel() always reached cancel_hook, which takes the request,
         // so no must_cancel is pending and park() succeeds.
         t->park(nullptr, t->resume_point());
-        ReadyItem* step = t;
-        step->run(step);  // `this` may be gone from here on
+        TaskBase::run_step(t);  // `this` may be gone from here on
     }
 
     /// In await_resume, after cancel_pending(): true if a wake-up was consumed by this
@@ -277,7 +276,7 @@ private:
         if (self->state_ == State::notified) {
             // Its turn is already queued: that turn resumes the task, which raises and
             // passes the wake-up on.
-            self->cancelled = true;
+            self->mark_cancelled();
             return true;
         }
         if (self->linked()) WaitList::unlink(self);  // not linked: its queue is gone

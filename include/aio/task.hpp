@@ -172,8 +172,8 @@ Task<T> create_task(Coro<T>&& coro, std::string_view name = {}) {
     EventLoop& loop = get_running_loop();
     auto h = coro.release();
     if (!h) throw InvalidStateError("InvalidStateError: create_task() of an empty Coro");
-    if (h.promise().started_) throw RuntimeError("RuntimeError: cannot reuse already awaited coroutine");
-    h.promise().started_ = true;
+    if (h.promise().started()) throw RuntimeError("RuntimeError: cannot reuse already awaited coroutine");
+    h.promise().start_as_task_root();
     detail::TaskBase* t = detail::TaskBase::spawn(&loop, h);
     if (!name.empty()) t->set_name(std::string(name));
     t->acquire();

@@ -7,7 +7,6 @@
 #include <memory>
 #include <optional>
 #include <ranges>
-#include <span>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -82,6 +81,35 @@ enum class WaitMode : std::uint8_t {
     first_exception,  // first failure (not a cancellation), else all done
 };
 
+/// The tasks a WaitSet watches, read in place from the caller's handles (a
+/// std::vector<Task<T>> or an array of states), so a gather over 100,000 tasks keeps
+/// no second array of pointers.
+class ChildList {
+public:
+    template <std::size_t N>
+    ChildList(TaskBase* const (&states)[N]) noexcept  // NOLINT: converts implicitly
+        : data_(states), size_(N), at_(&state_at) {}
+    template <class T>
+    ChildList(const std::vector<Task<T>>& tasks) noexcept  // NOLINT: converts implicitly
+        : data_(tasks.data()), size_(tasks.size()), at_(&task_at<T>) {}
+
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    TaskBase* operator[](std::size_t i) const noexcept { return at_(data_, i); }
+
+private:
+    static TaskBase* state_at(const void* data, std::size_t i) noexcept {
+        return static_cast<TaskBase* const*>(data)[i];
+    }
+    template <class T>
+    static TaskBase* task_at(const void* data, std::size_t i) noexcept {
+        return static_cast<const Task<T>*>(data)[i].state();
+    }
+
+    const void* data_;
+    std::size_t size_;
+    TaskBase* (*at_)(const void*, std::size_t) noexcept;
+};
+
 /// Waits for a set of tasks according to `mode`, optionally until a deadline.
 ///
 /// With `forward_cancel` (gather, race) cancelling the waiting task cancels every
@@ -90,7 +118,7 @@ enum class WaitMode : std::uint8_t {
 /// children are left alone.
 class WaitSet : public Suspension, public TimerNode {
 public:
-    WaitSet(std::span<TaskBase* const> children, WaitMode mode, bool forward_cancel,
+    WaitSet(ChildList children, WaitMode mode, bool forward_cancel,
             std::optional<Clock::time_point> deadline = std::nullopt);
     WaitSet(const WaitSet&) = delete;
     WaitSet& operator=(const WaitSet&) = delete;
@@ -118,8 +146,8 @@ private:
     bool note_done(std::size_t child_index) noexcept;
     void finish() noexcept;  // unlink everything, stop the timer, wake the task once
 
-    std::span<TaskBase* const> children_;
-    std::vector<Link, BigAllocator<Link>> links_;
+    ChildList children_;
+    BigArray<Link> links_;
     std::size_t remaining_ = 0;
     std::optional<std::size_t> first_done_;
     std::optional<std::size_t> first_failed_;
@@ -153,7 +181,7 @@ Outcome<value_or_monostate_t<T>> take_outcome(Task<T>& t) {
 
 /// After a gather-mode wait: raise the first failure, or CancelledError if the gather
 /// itself was cancelled.
-void raise_gather_failure(const WaitSet& ws, std::span<TaskBase* const> children);
+void raise_gather_failure(const WaitSet& ws, ChildList children);
 
 template <class... T>
 Coro<std::tuple<value_or_monostate_t<T>...>> gather_tuple(Task<T>... tasks) {
@@ -174,19 +202,10 @@ Coro<std::tuple<Outcome<value_or_monostate_t<T>>...>> gather_outcomes(Task<T>...
 }
 
 template <class T>
-std::vector<TaskBase*, BigAllocator<TaskBase*>> states_of(const std::vector<Task<T>>& tasks) {
-    std::vector<TaskBase*, BigAllocator<TaskBase*>> out;
-    out.reserve(tasks.size());
-    for (const auto& t : tasks) out.push_back(t.state());
-    return out;
-}
-
-template <class T>
 Coro<std::vector<value_or_monostate_t<T>>> gather_vector(std::vector<Task<T>> tasks) {
-    const auto children = states_of(tasks);
-    WaitSet ws(children, WaitMode::gather, true);
+    WaitSet ws(tasks, WaitMode::gather, true);
     co_await ws;
-    raise_gather_failure(ws, children);
+    raise_gather_failure(ws, tasks);
     std::vector<value_or_monostate_t<T>> out;
     out.reserve(tasks.size());
     for (auto& t : tasks) out.push_back(take_result(t));
@@ -195,8 +214,7 @@ Coro<std::vector<value_or_monostate_t<T>>> gather_vector(std::vector<Task<T>> ta
 
 template <class T>
 Coro<std::vector<Outcome<value_or_monostate_t<T>>>> gather_vector_outcomes(std::vector<Task<T>> tasks) {
-    const auto children = states_of(tasks);
-    WaitSet ws(children, WaitMode::all, true);
+    WaitSet ws(tasks, WaitMode::all, true);
     co_await ws;
     if (ws.cancel_requested()) running_task("gather").throw_cancelled();
     std::vector<Outcome<value_or_monostate_t<T>>> out;
@@ -302,14 +320,13 @@ template <detail::TaskOrCoroRange R>
 template <class T>
 [[nodiscard]] Coro<WaitResult<T>> wait(std::vector<Task<T>> tasks, WaitOptions options = {}) {
     if (tasks.empty()) throw std::invalid_argument("Set of Tasks/Futures is empty.");
-    const auto children = detail::states_of(tasks);
     std::optional<Clock::time_point> deadline;
     if (options.timeout) deadline = get_running_loop().time() + *options.timeout;
     detail::WaitMode mode = options.return_when == FIRST_COMPLETED   ? detail::WaitMode::first_completed
                             : options.return_when == FIRST_EXCEPTION ? detail::WaitMode::first_exception
                                                                      : detail::WaitMode::all;
     {
-        detail::WaitSet ws(children, mode, false, deadline);
+        detail::WaitSet ws(tasks, mode, false, deadline);
         co_await ws;
     }
     WaitResult<T> result;

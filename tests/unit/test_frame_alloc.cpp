@@ -1,4 +1,4 @@
-// The frame allocator and the large-array allocator (aio/detail/frame_alloc.hpp).
+// The frame allocator and the large arrays (aio/detail/frame_alloc.hpp).
 #include "aio/detail/frame_alloc.hpp"
 
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 
 namespace {
 
-using aio::detail::BigAllocator;
+using aio::detail::BigArray;
 using aio::detail::frame_alloc;
 using aio::detail::frame_free;
 
@@ -38,15 +38,29 @@ TEST(FrameAlloc, LargeFramesFallBackToOperatorNew) {
     frame_free(p, 4096);
 }
 
-TEST(BigAllocator, LargeArraysAreHugePageAlignedAndHoldTheirData) {
-    std::vector<std::uint64_t, BigAllocator<std::uint64_t>> big;
-    for (std::uint64_t i = 0; i < 400'000; ++i) big.push_back(i * 3);  // grows past 1 MiB
+TEST(BigArray, GrowsPastHugePagesKeepingItsData) {
+    BigArray<std::uint64_t> big;
+    for (std::uint64_t i = 0; i < 1'000'000; ++i) big.push_back(i * 3);  // several remaps past 2 MiB
+    ASSERT_EQ(big.size(), 1'000'000u);
     for (std::uint64_t i = 0; i < big.size(); ++i) ASSERT_EQ(big[i], i * 3);
 #if !AIOCPP_PLAIN_ALLOC
     EXPECT_EQ(reinterpret_cast<std::uintptr_t>(big.data()) % (2 * 1024 * 1024), 0u);
 #endif
-    std::vector<int, BigAllocator<int>> small(100, 7);
-    EXPECT_EQ(small[99], 7);
+    big.pop_back();
+    EXPECT_EQ(big.back(), 999'998u * 3);
+}
+
+TEST(BigArray, ResizeValueInitializes) {
+    BigArray<int> small;
+    small.resize(100);
+    EXPECT_EQ(small[99], 0);
+    small[5] = 7;
+    small.resize(300'000);  // past the huge-page threshold: moved, not reset
+    EXPECT_EQ(small[5], 7);
+    EXPECT_EQ(small[299'999], 0);
+    int sum = 0;
+    for (int v : small) sum += v;
+    EXPECT_EQ(sum, 7);
 }
 
 }  // namespace

@@ -164,6 +164,19 @@ AIO_TEST(Task, NamesDefaultAndCustom) {
     co_await u;
 }
 
+AIO_TEST(Task, DefaultNamesCountUpInCreationOrderAndKeepTheirNumber) {
+    auto a = aio::create_task(add_later(0, 0, 1ms));
+    auto b = aio::create_task(add_later(0, 0, 1ms));
+    const std::string name_a = a.get_name(), name_b = b.get_name();
+    EXPECT_EQ(std::stoi(name_b.substr(5)), std::stoi(name_a.substr(5)) + 1);
+    // A cancel message gives the task its rarely used fields; the number stays.
+    b.cancel("stop");
+    EXPECT_EQ(b.get_name(), name_b);
+    co_await a;
+    EXPECT_THROW(co_await b, aio::CancelledError);
+    EXPECT_EQ(b.get_name(), name_b);
+}
+
 AIO_TEST(Task, DoneCallbacksRunSoonInOrder) {
     std::vector<int> calls;
     auto t = aio::create_task(add_later(1, 1, 1ms));

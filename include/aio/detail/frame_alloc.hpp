@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <new>
+#include <type_traits>
 
 #include "aio/config.hpp"
 
@@ -57,20 +58,65 @@ inline void frame_free(void* p, std::size_t n) noexcept {
 }
 
 /// Memory for the runtime's large arrays (a gather's links, the timer heap): from 1 MiB
-/// up, whole 2 MiB blocks advised for transparent huge pages, so filling 100,000 entries
-/// costs a handful of page faults instead of a thousand; below that, operator new.
+/// up, whole 2 MiB blocks mapped and advised for transparent huge pages, so filling
+/// 100,000 entries costs a handful of page faults instead of a thousand; below that,
+/// operator new.
 void* big_alloc(std::size_t bytes);
 void big_free(void* p, std::size_t bytes) noexcept;
+/// Grows a big_alloc block, keeping its first `used` bytes. Huge blocks move by
+/// remapping their pages (no copy, and never both copies resident at once).
+void* big_grow(void* p, std::size_t old_bytes, std::size_t used, std::size_t new_bytes);
 
+/// A growable array of trivially copyable T in big_alloc memory: std::vector's shape
+/// for the parts the runtime uses. Growth doubles the capacity, as vector's does, but a
+/// huge array is remapped rather than copied, so growing never costs twice the memory.
 template <class T>
-struct BigAllocator {
-    using value_type = T;
-    BigAllocator() noexcept = default;
-    template <class U>
-    BigAllocator(const BigAllocator<U>&) noexcept {}  // NOLINT: rebinding converts implicitly
-    T* allocate(std::size_t n) { return static_cast<T*>(big_alloc(n * sizeof(T))); }
-    void deallocate(T* p, std::size_t n) noexcept { big_free(p, n * sizeof(T)); }
-    friend bool operator==(const BigAllocator&, const BigAllocator&) noexcept { return true; }
+class BigArray {
+    static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+
+public:
+    BigArray() noexcept = default;
+    BigArray(const BigArray&) = delete;
+    BigArray& operator=(const BigArray&) = delete;
+    ~BigArray() {
+        if (data_) big_free(data_, capacity_ * sizeof(T));
+    }
+
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] T* data() noexcept { return data_; }
+    [[nodiscard]] const T* data() const noexcept { return data_; }
+    T& operator[](std::size_t i) noexcept { return data_[i]; }
+    const T& operator[](std::size_t i) const noexcept { return data_[i]; }
+    [[nodiscard]] const T& front() const noexcept { return data_[0]; }
+    [[nodiscard]] const T& back() const noexcept { return data_[size_ - 1]; }
+    T* begin() noexcept { return data_; }
+    T* end() noexcept { return data_ + size_; }
+    const T* begin() const noexcept { return data_; }
+    const T* end() const noexcept { return data_ + size_; }
+
+    void push_back(const T& v) {
+        if (size_ == capacity_) reserve(capacity_ ? 2 * capacity_ : 16);
+        data_[size_++] = v;
+    }
+    void pop_back() noexcept { --size_; }
+    /// Grows to `n` value-initialized elements (or shrinks, keeping the capacity).
+    void resize(std::size_t n) {
+        if (n > capacity_) reserve(n);
+        for (std::size_t i = size_; i < n; ++i) new (data_ + i) T();
+        size_ = n;
+    }
+    void reserve(std::size_t n) {
+        if (n <= capacity_) return;
+        data_ = static_cast<T*>(data_ ? big_grow(data_, capacity_ * sizeof(T), size_ * sizeof(T), n * sizeof(T))
+                                      : big_alloc(n * sizeof(T)));
+        capacity_ = n;
+    }
+
+private:
+    T* data_ = nullptr;
+    std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
 };
 
 }  // namespace aio::detail

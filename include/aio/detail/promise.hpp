@@ -81,14 +81,19 @@ void report_never_awaited(const SourceLocation& where) noexcept;
 /// resume/destroy pointers, so any of our handles can be viewed as a PromiseBase (the
 /// promise types assert an alignment of at most 16 so that offset is the same for all).
 struct PromiseBase {
-    /// The awaiting coroutine: the parent link of the async stack.
+    /// The awaiting coroutine: the parent link of the async stack. Set once the
+    /// coroutine is started; a task's root, which has no parent, gets noop_coroutine().
     std::coroutine_handle<> continuation_{};
     std::exception_ptr error_{};
     /// The coroutine function (its name and line) from the promise's defaulted argument.
     SourceLocation where_;
-    bool started_ = false;
 
     explicit PromiseBase(SourceLocation where) noexcept : where_(where) {}
+
+    /// Awaited or made a task's root (a coroutine runs once). Kept in continuation_
+    /// rather than a flag: a flag would cost 8 bytes of padding in every frame.
+    [[nodiscard]] bool started() const noexcept { return static_cast<bool>(continuation_); }
+    void start_as_task_root() noexcept { continuation_ = std::noop_coroutine(); }
 
     static PromiseBase& of(std::coroutine_handle<> h) noexcept {
         return std::coroutine_handle<PromiseBase>::from_address(h.address()).promise();

@@ -3,7 +3,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <vector>
 
 #include "aio/detail/frame_alloc.hpp"
 
@@ -65,7 +64,7 @@ private:
     void sift_up(std::uint32_t i, Entry e) noexcept;
     void sift_down(std::uint32_t i, Entry e) noexcept;
 
-    std::vector<Entry, BigAllocator<Entry>> heap_;
+    BigArray<Entry> heap_;
     std::uint32_t next_seq_;
 };
 
