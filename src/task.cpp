@@ -65,6 +65,57 @@ void report_never_awaited(const SourceLocation& where) noexcept {
     }
 }
 
+// ---- FutureBase: group waits that share a future with other waiters ----
+
+namespace {
+/// A group wait that had to leave the future's link word: an ordinary DoneLink.
+struct GroupLink : DoneLink {
+    GroupWaiter* group;
+    FutureBase* future;
+
+    GroupLink(GroupWaiter* g, FutureBase* f) noexcept : group(g), future(f) { on_done = &GroupLink::fire; }
+    static void* operator new(std::size_t n) { return frame_alloc(n); }
+    static void operator delete(void* p, std::size_t n) noexcept { frame_free(p, n); }
+
+    static void fire(DoneLink* l) noexcept {
+        auto* self = static_cast<GroupLink*>(l);
+        GroupWaiter* g = self->group;
+        FutureBase* f = self->future;
+        delete self;
+        g->child_done(g, f);
+    }
+};
+}  // namespace
+
+void FutureBase::move_group_to_node() {
+    auto* g = reinterpret_cast<GroupWaiter*>(links_ & ~kGroupTag);
+    auto* node = new GroupLink(g, this);  // may throw: the registration is still intact
+    links_ = 0;
+    add_link(node);
+}
+
+void FutureBase::add_group_node(GroupWaiter* g) { add_link(new GroupLink(g, this)); }
+
+void FutureBase::remove_group_node(GroupWaiter* g) noexcept {
+    for_each_link([&](DoneLink* l) {
+        if (l->on_done == &GroupLink::fire && static_cast<GroupLink*>(l)->group == g) {
+            remove_link(l);
+            delete static_cast<GroupLink*>(l);
+        }
+    });
+}
+
+void FutureBase::drop_links() noexcept {
+    if (links_ & kGroupTag) {
+        links_ = 0;
+        return;
+    }
+    while (DoneLink* link = head()) {
+        remove_link(link);
+        if (link->on_done == &GroupLink::fire) delete static_cast<GroupLink*>(link);
+    }
+}
+
 bool PlainFutureBase::cancel(std::string_view msg) noexcept {
     if (done()) return false;
     try {

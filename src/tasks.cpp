@@ -14,14 +14,13 @@ WaitSet::~WaitSet() {
     finish();
 }
 
-bool WaitSet::note_done(std::size_t child_index) noexcept {
-    TaskBase* child = children_[child_index];
-    if (!first_done_) first_done_ = child_index;
+bool WaitSet::note_done(TaskBase* child) noexcept {
+    if (!first_done_) first_done_ = child;
     const bool failed = child->cancelled() || child->error() != nullptr;
     switch (mode_) {
         case WaitMode::gather:
             if (failed) {
-                if (!first_failed_) first_failed_ = child_index;
+                if (!first_failed_) first_failed_ = child;
                 return true;
             }
             return remaining_ == 0;
@@ -46,7 +45,7 @@ bool WaitSet::await_ready() {
     for (std::size_t i = 0; i < children_.size(); ++i) remaining_ += children_[i]->done() ? 0 : 1;
     // Children already done decide first, in argument order.
     for (std::size_t i = 0; i < children_.size(); ++i) {
-        if (children_[i]->done() && note_done(i)) {
+        if (children_[i]->done() && note_done(children_[i])) {
             over_ = true;
             return true;
         }
@@ -78,14 +77,11 @@ bool WaitSet::await_suspend(std::coroutine_handle<> h) {
         }
     }
     if (!task_->park(this, h)) return false;
-    links_.resize(children_.size());
+    child_done = &WaitSet::on_child_done;
     for (std::size_t i = 0; i < children_.size(); ++i) {
-        if (children_[i]->done()) continue;
-        Link& l = links_[i];
-        l.set = this;
-        l.on_done = &WaitSet::child_done;
-        children_[i]->add_link(&l);
+        if (!children_[i]->done()) children_[i]->add_group(this);
     }
+    registered_ = true;
     if (deadline_) {
         when = *deadline_;
         fire = &WaitSet::timer_fired;
@@ -103,11 +99,10 @@ void WaitSet::await_resume() {
     }
 }
 
-void WaitSet::child_done(DoneLink* l) noexcept {
-    auto* link = static_cast<Link*>(l);
-    WaitSet* self = link->set;
+void WaitSet::on_child_done(GroupWaiter* g, FutureBase* child) noexcept {
+    auto* self = static_cast<WaitSet*>(g);
     --self->remaining_;
-    if (self->note_done(static_cast<std::size_t>(link - self->links_.data()))) self->finish();
+    if (self->note_done(static_cast<TaskBase*>(child))) self->finish();
 }
 
 void WaitSet::timer_fired(TimerNode* n) noexcept { static_cast<WaitSet*>(n)->finish(); }
@@ -131,9 +126,14 @@ bool WaitSet::on_cancel_leaf(Suspension* s) noexcept {
 }
 
 void WaitSet::finish() noexcept {
-    for (std::size_t i = 0; i < links_.size(); ++i) {
-        if (links_[i].linked()) children_[i]->remove_link(&links_[i]);
+    if (registered_ && remaining_ > 0) {
+        // A child still registered is one not done yet: completing unregisters it. When
+        // all are done there is nothing to visit (100,000 children are 8 MB of states).
+        for (std::size_t i = 0; i < children_.size(); ++i) {
+            if (!children_[i]->done()) children_[i]->remove_group(this);
+        }
     }
+    registered_ = false;
     if (queued()) task_->loop()->cancel_timer(this);
     if (!over_ && task_) {
         over_ = true;
@@ -143,11 +143,11 @@ void WaitSet::finish() noexcept {
 }
 
 void raise_gather_failure(const WaitSet& ws, ChildList children) {
-    if (auto i = ws.first_failed()) {
+    if (TaskBase* failed = ws.first_failed()) {
         // As asyncio's gather does, the failures of children still running are retrieved
         // by the gather when they happen: the first one was raised, the rest are noise.
-        for (std::size_t c = 0; c < children.size(); ++c) children[c]->mark_retrieved_when_done();
-        children[*i]->rethrow_result();
+        for (std::size_t i = 0; i < children.size(); ++i) children[i]->mark_retrieved_when_done();
+        failed->rethrow_result();
     }
     if (ws.cancel_requested()) running_task("gather").throw_cancelled();
 }

@@ -116,7 +116,7 @@ private:
 /// child that is not done and keeps waiting (asyncio's _GatheringFuture.cancel);
 /// otherwise (wait, as_completed) the wait itself ends with CancelledError and the
 /// children are left alone.
-class WaitSet : public Suspension, public TimerNode {
+class WaitSet : public Suspension, public TimerNode, public GroupWaiter {
 public:
     WaitSet(ChildList children, WaitMode mode, bool forward_cancel,
             std::optional<Clock::time_point> deadline = std::nullopt);
@@ -128,29 +128,25 @@ public:
     bool await_suspend(std::coroutine_handle<> h);
     void await_resume();
 
-    /// Index of the first child that completed while waiting (or was found done).
-    [[nodiscard]] std::optional<std::size_t> first_done() const noexcept { return first_done_; }
-    /// Index of the first child that failed or was cancelled (gather mode).
-    [[nodiscard]] std::optional<std::size_t> first_failed() const noexcept { return first_failed_; }
+    /// The first child that completed while waiting (or was found done), or nullptr.
+    [[nodiscard]] TaskBase* first_done() const noexcept { return first_done_; }
+    /// The first child that failed or was cancelled (gather mode), or nullptr.
+    [[nodiscard]] TaskBase* first_failed() const noexcept { return first_failed_; }
     [[nodiscard]] bool cancel_requested() const noexcept { return cancel_requested_; }
 
 private:
-    struct Link : DoneLink {  // links_[i] waits for child i
-        WaitSet* set = nullptr;
-    };
-    static void child_done(DoneLink* l) noexcept;
+    static void on_child_done(GroupWaiter* g, FutureBase* child) noexcept;
     static void timer_fired(TimerNode* n) noexcept;
     static bool on_cancel_forward(Suspension* s);
     static bool on_cancel_leaf(Suspension* s) noexcept;
     /// Looks at a finished child; true if the wait is over.
-    bool note_done(std::size_t child_index) noexcept;
+    bool note_done(TaskBase* child) noexcept;
     void finish() noexcept;  // unlink everything, stop the timer, wake the task once
 
     ChildList children_;
-    BigArray<Link> links_;
     std::size_t remaining_ = 0;
-    std::optional<std::size_t> first_done_;
-    std::optional<std::size_t> first_failed_;
+    TaskBase* first_done_ = nullptr;
+    TaskBase* first_failed_ = nullptr;
     std::optional<Clock::time_point> deadline_;
     TaskBase* task_ = nullptr;
     WaitMode mode_;
@@ -158,6 +154,7 @@ private:
     bool over_ = false;
     bool cancelled_ = false;
     bool cancel_requested_ = false;
+    bool registered_ = false;  // with the children that were pending at the suspension
 };
 
 template <class T>
@@ -254,11 +251,11 @@ Variant winner_value(std::size_t index, std::tuple<Task<T>...>& tasks) {
 template <class... T>
 Coro<std::variant<value_or_monostate_t<T>...>> race_tasks(Task<T>... tasks) {
     TaskBase* children[] = {tasks.state()...};
-    std::optional<std::size_t> winner;
+    std::size_t winner = 0;
     {
         WaitSet first(children, WaitMode::first_completed, true);
         co_await first;
-        winner = first.first_done();
+        while (children[winner] != first.first_done()) ++winner;
     }
     // Cancel the losers and wait for their cleanup before returning.
     for (TaskBase* c : children) {
@@ -269,7 +266,7 @@ Coro<std::variant<value_or_monostate_t<T>...>> race_tasks(Task<T>... tasks) {
         co_await rest;
     }
     auto all = std::tuple<Task<T>...>(tasks...);
-    co_return winner_value<0, std::variant<value_or_monostate_t<T>...>>(*winner, all);
+    co_return winner_value<0, std::variant<value_or_monostate_t<T>...>>(winner, all);
 }
 
 }  // namespace detail

@@ -120,6 +120,49 @@ AIO_TEST(Gather, RangeFormOverCorosAndTasks) {
     EXPECT_EQ(outcomes[2].value(), 20);
 }
 
+// A gather watches its children without a node per child while it is a child's only
+// waiter; these pin the cases where it shares a child with other waiters.
+AIO_TEST(Gather, SharesAChildWithOtherWaitersInEitherOrder) {
+    auto shared = aio::create_task(value_after(5, 10ms));
+    auto early = aio::create_task([shared]() -> aio::Coro<int> { co_return co_await shared + 1; });
+    co_await aio::sleep(1ms);  // `early` waits on `shared` before the gather does
+    auto gather = aio::create_task(aio::gather(shared, value_after(2, 5ms)));
+    co_await aio::sleep(1ms);
+    auto late = aio::create_task([shared]() -> aio::Coro<int> { co_return co_await shared + 2; });
+    std::vector<int> callbacks;
+    auto id = shared.add_done_callback([&](const aio::Task<int>& t) { callbacks.push_back(t.result()); });
+    shared.add_done_callback([&](const aio::Task<int>& t) { callbacks.push_back(t.result() * 10); });
+    EXPECT_EQ(shared.remove_done_callback(id), 1u);
+    auto [a, b] = co_await gather;
+    EXPECT_EQ(a, 5);
+    EXPECT_EQ(b, 2);
+    EXPECT_EQ(co_await early, 6);
+    EXPECT_EQ(co_await late, 7);
+    co_await aio::sleep(0ms);
+    EXPECT_EQ(callbacks, (std::vector<int>{50}));
+}
+
+AIO_TEST(Gather, SameTaskTwiceAndAWaitThatLeavesEarly) {
+    auto t = aio::create_task(value_after(3, 10ms));
+    auto [x, y] = co_await aio::gather(t, t);
+    EXPECT_EQ(x + y, 6);
+
+    // A wait that times out while other waiters share its child unregisters only itself.
+    auto child = aio::create_task(value_after(4, 20ms));
+    auto g = aio::create_task(aio::gather(aio::return_exceptions, child));
+    auto other = aio::create_task([child]() -> aio::Coro<int> { co_return co_await child; });
+    co_await aio::sleep(1ms);
+    std::vector<aio::Task<int>> just_child;  // g++ 12: no braced lists in a co_await statement
+    just_child.push_back(child);
+    aio::WaitOptions options;
+    options.timeout = 5ms;
+    auto w = co_await aio::wait(std::move(just_child), options);
+    EXPECT_EQ(w.pending.size(), 1u);  // the timed-out wait left; the child runs on
+    EXPECT_EQ(co_await other, 4);
+    auto outcomes = co_await g;
+    EXPECT_EQ(std::get<0>(outcomes).value(), 4);
+}
+
 AIO_TEST(Wait, AllCompletedReturnsEverythingDone) {
     std::vector<aio::Task<int>> tasks{aio::create_task(value_after(1, 5ms)), aio::create_task(value_after(2, 10ms))};
     auto [done, pending] = co_await aio::wait(tasks);

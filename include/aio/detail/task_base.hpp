@@ -46,6 +46,15 @@ struct DoneLink {
     [[nodiscard]] bool linked() const noexcept { return next != nullptr; }
 };
 
+class FutureBase;
+
+/// A wait on many futures at once (gather, wait). While it is a future's only waiter it
+/// is kept in the future's link word itself, so watching 100,000 tasks costs no node per
+/// task; a second waiter on that future moves it into a heap node first.
+struct GroupWaiter {
+    void (*child_done)(GroupWaiter*, FutureBase*) noexcept = nullptr;
+};
+
 /// What a parked task waits on. `on_cancel` is called by Task::cancel() and returns true
 /// if it took the request (the wait ends with CancelledError, or it was forwarded).
 struct Suspension {
@@ -89,47 +98,75 @@ public:
     /// never retrieved (asyncio's gather retrieves its children's late exceptions).
     void mark_retrieved_when_done() noexcept { flags_ |= kNoReport; }
 
-    void add_link(DoneLink* link) noexcept {
-        if (!links_) {
-            link->next = link->prev = link;
-            links_ = link;
+    /// Registers `link` after the others (allocates if a group waiter must move out of
+    /// the link word).
+    void add_link(DoneLink* link) {
+        if (links_ & kGroupTag) move_group_to_node();
+        if (DoneLink* first = head()) {
+            link->next = first;
+            link->prev = first->prev;
+            first->prev->next = link;
+            first->prev = link;
         } else {
-            link->next = links_;
-            link->prev = links_->prev;
-            links_->prev->next = link;
-            links_->prev = link;
+            link->next = link->prev = link;
+            set_head(link);
         }
     }
     void remove_link(DoneLink* link) noexcept {
         if (link->next == link) {
-            links_ = nullptr;
+            links_ = 0;
         } else {
             link->prev->next = link->next;
             link->next->prev = link->prev;
-            if (links_ == link) links_ = link->next;
+            if (head() == link) set_head(link->next);
         }
         link->next = link->prev = nullptr;
     }
-    /// Unlinks every registration in order and tells each one (after the status is set).
+    /// Registers a group wait (see GroupWaiter).
+    void add_group(GroupWaiter* g) {
+        if (!links_) {
+            links_ = reinterpret_cast<std::uintptr_t>(g) | kGroupTag;
+        } else {
+            add_group_node(g);
+        }
+    }
+    /// Unregisters a group wait; nothing happens if it is not registered here.
+    void remove_group(GroupWaiter* g) noexcept {
+        if (links_ == (reinterpret_cast<std::uintptr_t>(g) | kGroupTag)) {
+            links_ = 0;
+        } else if (head()) {
+            remove_group_node(g);
+        }
+    }
+    /// Unregisters everything in order and tells each one (after the status is set).
     void fire_links() noexcept {
-        while (DoneLink* link = links_) {
+        if (links_ & kGroupTag) {
+            auto* g = reinterpret_cast<GroupWaiter*>(links_ & ~kGroupTag);
+            links_ = 0;
+            g->child_done(g, this);
+            return;
+        }
+        while (DoneLink* link = head()) {
             remove_link(link);
             link->on_done(link);
         }
     }
-    /// Unlinks everything without telling anyone (loop close).
-    void drop_links() noexcept {
-        while (DoneLink* link = links_) remove_link(link);
-    }
+    /// Unregisters everything without telling anyone (loop close).
+    void drop_links() noexcept;
+    /// Calls `f(link)` for every DoneLink in order (a group wait kept in the link word has
+    /// none); `f` may unlink and free the link it is given.
     template <class F>
     void for_each_link(F&& f) const {
-        if (!links_) return;
-        DoneLink* l = links_;
-        do {
+        DoneLink* l = head();
+        if (!l) return;
+        DoneLink* const last = l->prev;
+        for (;;) {
             DoneLink* next = l->next;
+            const bool at_end = l == last;
             f(l);
+            if (at_end) return;
             l = next;
-        } while (l != links_);
+        }
     }
 
     /// cancel(msg) for a plain Future or a Task (Task::cancel semantics for tasks).
@@ -140,7 +177,20 @@ public:
     Status status_ = Status::pending;
     std::uint8_t flags_;
     EventLoop* loop_;
-    DoneLink* links_ = nullptr;
+
+private:
+    // The registrations: 0 (none), a GroupWaiter* with kGroupTag (a sole group wait), or
+    // the first DoneLink of a circular list.
+    static constexpr std::uintptr_t kGroupTag = 1;
+    std::uintptr_t links_ = 0;
+
+    [[nodiscard]] DoneLink* head() const noexcept {
+        return links_ & kGroupTag ? nullptr : reinterpret_cast<DoneLink*>(links_);
+    }
+    void set_head(DoneLink* l) noexcept { links_ = reinterpret_cast<std::uintptr_t>(l); }
+    void move_group_to_node();
+    void add_group_node(GroupWaiter* g);
+    void remove_group_node(GroupWaiter* g) noexcept;
 };
 
 /// A plain Future's state apart from its value: the exception (or CancelledError).
